@@ -1,0 +1,51 @@
+"""Zoufang: household support visits. The application factory."""
+
+import logging
+
+from flask import Flask, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from . import auth, config, errors, households, openapi, pages
+from .cli import register_commands
+from .extensions import babel, db, login_manager, migrate
+
+
+def create_app(test_config=None) -> Flask:
+    app = Flask(__name__, static_folder=None, instance_path=config.instance_path(test_config))
+    config.load(app, test_config)
+    logging.basicConfig(level=logging.INFO)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=pages.select_locale)
+
+    errors.register(app)
+    auth.register(app)
+    for blueprint in (households.bp, openapi.bp, pages.bp):
+        app.register_blueprint(blueprint)
+    register_commands(app)
+    app.after_request(_security_headers)
+    return app
+
+
+def _security_headers(response):
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if request.path.startswith("/api/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """WAL for concurrent readers, enforced foreign keys, and waiting on a busy writer."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()

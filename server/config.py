@@ -1,0 +1,85 @@
+"""Settings: defaults here, overridden by ZOUFANG_* environment variables and DATABASE_URL.
+
+Nothing is read at import time; `load` runs inside create_app.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+DEFAULTS = {
+    # "development" (local, demo data allowed), "test", or "production".
+    "ENV": "development",
+    "SECRET_KEY": None,
+    "SQLALCHEMY_DATABASE_URI": None,
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": 30 * 24 * 3600,
+    "JSON_SORT_KEYS": False,
+    "BABEL_DEFAULT_LOCALE": "zh_CN",
+    "LANGUAGES": ["zh_CN", "en"],
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+    # Failed sign-ins allowed per window before the account or address is throttled.
+    "LOGIN_WINDOW_SECONDS": 15 * 60,
+    "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": 30,
+    "PAGE_SIZE_DEFAULT": 50,
+    "PAGE_SIZE_MAX": 200,
+    "IMPORT_MAX_ROWS": 500_000,
+}
+
+
+def database_url(raw: str) -> str:
+    """Normalise a DATABASE_URL: plain postgres:// URLs use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix) :]
+    return raw
+
+
+def instance_path(test_config=None) -> str | None:
+    """Where the SQLite file, photos and the local secret live (Flask's default if None)."""
+    if test_config and test_config.get("INSTANCE_PATH"):
+        return str(test_config["INSTANCE_PATH"])
+    return os.environ.get("ZOUFANG_INSTANCE_PATH") or None
+
+
+def load(app, test_config=None):
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("ZOUFANG")
+    if os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    cfg = app.config
+    if not cfg["SQLALCHEMY_DATABASE_URI"]:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        cfg["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'zoufang.db'}"
+    cfg["SQLALCHEMY_DATABASE_URI"] = database_url(cfg["SQLALCHEMY_DATABASE_URI"])
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # SQLite: one connection per thread is enough, and pre-ping is pointless.
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 15}}
+
+    production = cfg["ENV"] == "production"
+    if not cfg["SECRET_KEY"]:
+        if production:
+            raise RuntimeError("ZOUFANG_SECRET_KEY must be set in production")
+        cfg["SECRET_KEY"] = _local_secret(Path(app.instance_path))
+    # Secure cookies everywhere but on a developer's or a test's plain-http localhost.
+    cfg.setdefault("SESSION_COOKIE_SECURE", cfg["ENV"] not in ("development", "test"))
+    cfg.setdefault("REMEMBER_COOKIE_SECURE", cfg["SESSION_COOKIE_SECURE"])
+
+
+def _local_secret(instance: Path) -> str:
+    """A per-installation secret for development, kept so sessions survive restarts."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

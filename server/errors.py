@@ -1,0 +1,51 @@
+"""One JSON error shape for the whole API: {"error", "message", "fields"}."""
+
+from flask import Flask, jsonify, request
+from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
+
+from .extensions import db
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, error: str, message: str, fields: dict | None = None):
+        super().__init__(message)
+        self.status, self.error, self.message, self.fields = status, error, message, fields
+
+
+def error_response(status: int, error: str, message: str, fields: dict | None = None):
+    body = {"error": error, "message": message}
+    if fields:
+        body["fields"] = fields
+    return jsonify(body), status
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def api_error(exc: ApiError):
+        db.session.rollback()
+        return error_response(exc.status, exc.error, exc.message, exc.fields)
+
+    @app.errorhandler(ValidationError)
+    def validation_error(exc: ValidationError):
+        db.session.rollback()
+        fields = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        return error_response(422, "validation_failed", "Some fields are not valid.", fields)
+
+    @app.errorhandler(IntegrityError)
+    def integrity_error(exc: IntegrityError):
+        db.session.rollback()
+        return error_response(409, "conflict", "This change conflicts with existing data.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if not _wants_json():
+            return exc
+        db.session.rollback()
+        name = (exc.name or "error").lower().replace(" ", "_")
+        return error_response(exc.code or 500, name, exc.description or exc.name)

@@ -1,0 +1,426 @@
+"""The registry API: villages, households, members, cadre assignments."""
+
+from flask import Blueprint, request
+from flask_login import current_user, login_required
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from . import access, audit, idcard, pagination
+from .errors import ApiError
+from .extensions import db
+from .models import Assignment, Household, Member, utcnow
+from .schemas.households import (
+    AssignSchema,
+    HouseholdCreateSchema,
+    HouseholdDetailSchema,
+    HouseholdEditSchema,
+    HouseholdPageSchema,
+    HouseholdQuerySchema,
+    IdNumberSchema,
+    MemberInSchema,
+    MemberSchema,
+    UnmaskSchema,
+    VillageSchema,
+)
+
+bp = Blueprint("households", __name__, url_prefix="/api")
+
+HOUSEHOLD_FIELDS = (
+    "code",
+    "village_id",
+    "head_name",
+    "klass",
+    "phone",
+    "address",
+    "lat",
+    "lon",
+    "active",
+)
+MEMBER_FIELDS = ("name", "id_number", "relation", "birth_year", "sex", "health", "labour_capacity")
+
+
+def snapshot(obj, names) -> dict:
+    return {name: getattr(obj, name) for name in names}
+
+
+def member_snapshot(member: Member) -> dict:
+    """Audit rows never hold a full ID number either."""
+    data = snapshot(member, MEMBER_FIELDS)
+    data["id_number"] = idcard.mask(data["id_number"])
+    return data
+
+
+def detail(household: Household) -> dict:
+    return HouseholdDetailSchema().dump(household)
+
+
+@bp.get("/villages")
+@login_required
+def list_villages():
+    """Villages the user can see.
+    ---
+    get:
+      tags: [registry]
+      responses:
+        200:
+          content:
+            application/json:
+              schema:
+                type: array
+                items: VillageSchema
+    """
+    rows = db.session.scalars(access.villages(current_user))
+    return VillageSchema(many=True).dump(rows)
+
+
+@bp.get("/households")
+@login_required
+def list_households():
+    """Households in the user's scope, filtered, by keyset pages ordered by id.
+    ---
+    get:
+      tags: [registry]
+      parameters:
+        - in: query
+          schema: HouseholdQuerySchema
+      responses:
+        200:
+          content:
+            application/json:
+              schema: HouseholdPageSchema
+        400: {description: Bad cursor}
+        422: {description: Bad filter}
+    """
+    args = HouseholdQuerySchema().load(request.args)
+    limit = pagination.page_size(args.get("limit"))
+    query = access.households(current_user).options(selectinload(Household.village))
+    if "village_id" in args:
+        query = query.where(Household.village_id == args["village_id"])
+    if "klass" in args:
+        query = query.where(Household.klass == args["klass"])
+    if "q" in args:
+        text = args["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(
+            or_(
+                Household.head_name.like(f"%{text}%", escape="\\"),
+                Household.code.like(f"{text}%", escape="\\"),
+            )
+        )
+    after = pagination.decode(args.get("cursor"))
+    if after is not None:
+        query = query.where(Household.id > after)
+    rows = db.session.scalars(query.order_by(Household.id).limit(limit + 1)).all()
+    return HouseholdPageSchema().dump(pagination.page(rows, limit))
+
+
+def _load_household(household_id: int) -> Household:
+    return access.get_household(current_user, household_id)
+
+
+@bp.get("/households/<int:household_id>")
+@login_required
+def get_household(household_id: int):
+    """A household with its members (ID numbers masked), cadres and crops.
+    ---
+    get:
+      tags: [registry]
+      parameters:
+        - {in: path, name: household_id, required: true, schema: {type: integer}}
+      responses:
+        200:
+          content:
+            application/json:
+              schema: HouseholdDetailSchema
+        404: {description: No such household in your scope}
+    """
+    return detail(_load_household(household_id))
+
+
+def _check_village(village_id: int) -> None:
+    allowed = db.session.scalar(
+        access.villages(current_user).where(access.Village.id == village_id).limit(1)
+    )
+    if allowed is None:
+        raise ApiError(
+            422,
+            "validation_failed",
+            "Some fields are not valid.",
+            {"village_id": ["No such village in your scope."]},
+        )
+
+
+def _add_member(household: Household, data: dict, position: int) -> Member:
+    data.setdefault("birth_year", idcard.birth_year(data["id_number"]))
+    data.setdefault("sex", idcard.sex(data["id_number"]))
+    member = Member(household=household, position=position, **data)
+    db.session.add(member)
+    return member
+
+
+@bp.post("/households")
+@login_required
+def create_household():
+    """Create a household with its members (supervisors and admins).
+    ---
+    post:
+      tags: [registry]
+      requestBody:
+        content:
+          application/json:
+            schema: HouseholdCreateSchema
+      responses:
+        201:
+          content:
+            application/json:
+              schema: HouseholdDetailSchema
+        403: {description: Not allowed for this role}
+        409: {description: Household code already used}
+        422: {description: Invalid fields}
+    """
+    access.require(access.can_edit_registry(current_user))
+    data = HouseholdCreateSchema().load(request.get_json(silent=True) or {})
+    _check_village(data["village_id"])
+    if db.session.scalar(select(Household.id).where(Household.code == data["code"])):
+        raise ApiError(
+            409, "conflict", "A household with this code exists.", {"code": ["Already used."]}
+        )
+    members = data.pop("members")
+    household = Household(**data)
+    db.session.add(household)
+    for position, member in enumerate(members):
+        _add_member(household, member, position)
+    db.session.flush()
+    audit.record(
+        "create",
+        "household",
+        household.id,
+        after=snapshot(household, HOUSEHOLD_FIELDS) | {"members": len(members)},
+    )
+    db.session.commit()
+    return detail(household), 201
+
+
+@bp.patch("/households/<int:household_id>")
+@login_required
+def edit_household(household_id: int):
+    """Change a household's fields (supervisors and admins).
+    ---
+    patch:
+      tags: [registry]
+      parameters:
+        - {in: path, name: household_id, required: true, schema: {type: integer}}
+      requestBody:
+        content:
+          application/json:
+            schema: HouseholdEditSchema
+      responses:
+        200:
+          content:
+            application/json:
+              schema: HouseholdDetailSchema
+        403: {description: Not allowed for this role}
+        404: {description: No such household in your scope}
+        422: {description: Invalid fields}
+    """
+    household = _load_household(household_id)
+    access.require(access.can_edit_registry(current_user))
+    data = HouseholdEditSchema().load(request.get_json(silent=True) or {})
+    if "village_id" in data:
+        _check_village(data["village_id"])
+    before = snapshot(household, HOUSEHOLD_FIELDS)
+    for name, value in data.items():
+        setattr(household, name, value)
+    changed_before, changed_after = audit.diff(before, snapshot(household, HOUSEHOLD_FIELDS))
+    if changed_after:
+        household.version += 1
+        audit.record("update", "household", household.id, changed_before, changed_after)
+    db.session.commit()
+    return detail(household)
+
+
+@bp.post("/households/<int:household_id>/members")
+@login_required
+def add_member(household_id: int):
+    """Add a member to a household (supervisors and admins).
+    ---
+    post:
+      tags: [registry]
+      parameters:
+        - {in: path, name: household_id, required: true, schema: {type: integer}}
+      requestBody:
+        content:
+          application/json:
+            schema: MemberInSchema
+      responses:
+        201:
+          content:
+            application/json:
+              schema: MemberSchema
+        403: {description: Not allowed for this role}
+        404: {description: No such household in your scope}
+        409: {description: This ID number is already a member}
+        422: {description: Invalid fields}
+    """
+    household = _load_household(household_id)
+    access.require(access.can_edit_registry(current_user))
+    data = MemberInSchema().load(request.get_json(silent=True) or {})
+    member = _add_member(household, data, len(household.members))
+    household.version += 1
+    db.session.flush()
+    audit.record("create", "member", member.id, after=member_snapshot(member))
+    db.session.commit()
+    return MemberSchema().dump(member), 201
+
+
+@bp.patch("/members/<int:member_id>")
+@login_required
+def edit_member(member_id: int):
+    """Change a member's fields (supervisors and admins).
+    ---
+    patch:
+      tags: [registry]
+      parameters:
+        - {in: path, name: member_id, required: true, schema: {type: integer}}
+      requestBody:
+        content:
+          application/json:
+            schema: MemberInSchema
+      responses:
+        200:
+          content:
+            application/json:
+              schema: MemberSchema
+        403: {description: Not allowed for this role}
+        404: {description: No such member in your scope}
+        422: {description: Invalid fields}
+    """
+    member = access.get_member(current_user, member_id)
+    access.require(access.can_edit_registry(current_user))
+    data = MemberInSchema(partial=True).load(request.get_json(silent=True) or {})
+    before = member_snapshot(member)
+    for name, value in data.items():
+        setattr(member, name, value)
+    changed_before, changed_after = audit.diff(before, member_snapshot(member))
+    if changed_after or data.get("id_number"):
+        member.household.version += 1
+        audit.record("update", "member", member.id, changed_before, changed_after)
+    db.session.commit()
+    return MemberSchema().dump(member)
+
+
+@bp.delete("/members/<int:member_id>")
+@login_required
+def remove_member(member_id: int):
+    """Remove a member from a household (supervisors and admins).
+    ---
+    delete:
+      tags: [registry]
+      parameters:
+        - {in: path, name: member_id, required: true, schema: {type: integer}}
+      responses:
+        204: {description: Removed}
+        403: {description: Not allowed for this role}
+        404: {description: No such member in your scope}
+    """
+    member = access.get_member(current_user, member_id)
+    access.require(access.can_edit_registry(current_user))
+    audit.record("delete", "member", member.id, before=member_snapshot(member))
+    member.household.version += 1
+    db.session.delete(member)
+    db.session.commit()
+    return "", 204
+
+
+@bp.post("/members/<int:member_id>/id-number")
+@login_required
+def unmask_id_number(member_id: int):
+    """The full ID number, for a role that needs it and says why; the reading is audited.
+    ---
+    post:
+      tags: [registry]
+      parameters:
+        - {in: path, name: member_id, required: true, schema: {type: integer}}
+      requestBody:
+        content:
+          application/json:
+            schema: UnmaskSchema
+      responses:
+        200:
+          content:
+            application/json:
+              schema: IdNumberSchema
+        403: {description: Not allowed for this role}
+        404: {description: No such member in your scope}
+        422: {description: A reason is required}
+    """
+    member = access.get_member(current_user, member_id)
+    access.require(access.can_unmask_id_numbers(current_user))
+    data = UnmaskSchema().load(request.get_json(silent=True) or {})
+    audit.record("unmask", "member", member.id, reason=data["reason"])
+    db.session.commit()
+    return IdNumberSchema().dump({"id_number": member.id_number})
+
+
+@bp.post("/households/<int:household_id>/assignments")
+@login_required
+def assign_cadre(household_id: int):
+    """Make a cadre responsible for a household (supervisors and admins).
+    ---
+    post:
+      tags: [registry]
+      parameters:
+        - {in: path, name: household_id, required: true, schema: {type: integer}}
+      requestBody:
+        content:
+          application/json:
+            schema: AssignSchema
+      responses:
+        200:
+          content:
+            application/json:
+              schema: HouseholdDetailSchema
+        403: {description: Not allowed for this role}
+        404: {description: No such household or cadre in your scope}
+        422: {description: Invalid fields}
+    """
+    household = _load_household(household_id)
+    access.require(access.can_edit_registry(current_user))
+    data = AssignSchema().load(request.get_json(silent=True) or {})
+    cadre = access.get_cadre(current_user, data["cadre_id"])
+    if cadre not in household.cadres:
+        db.session.add(Assignment(household=household, cadre=cadre))
+        household.version += 1
+        audit.record("assign", "household", household.id, after={"cadre_id": cadre.id})
+        db.session.commit()
+    return detail(household)
+
+
+@bp.delete("/households/<int:household_id>/assignments/<int:cadre_id>")
+@login_required
+def unassign_cadre(household_id: int, cadre_id: int):
+    """End a cadre's responsibility for a household; the history is kept.
+    ---
+    delete:
+      tags: [registry]
+      parameters:
+        - {in: path, name: household_id, required: true, schema: {type: integer}}
+        - {in: path, name: cadre_id, required: true, schema: {type: integer}}
+      responses:
+        200:
+          content:
+            application/json:
+              schema: HouseholdDetailSchema
+        403: {description: Not allowed for this role}
+        404: {description: No such household or assignment}
+    """
+    household = _load_household(household_id)
+    access.require(access.can_edit_registry(current_user))
+    current = [a for a in household.assignments if a.ended_at is None and a.cadre_id == cadre_id]
+    if not current:
+        raise ApiError(404, "not_found", "This cadre is not assigned to this household.")
+    for assignment in current:
+        assignment.ended_at = utcnow()
+    household.version += 1
+    audit.record("unassign", "household", household.id, before={"cadre_id": cadre_id})
+    db.session.commit()
+    return detail(household)

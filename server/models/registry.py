@@ -1,0 +1,148 @@
+"""The household registry: town, village, household, member, crops, cadre assignment."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+KLASSES = ("A", "B", "C", "D")
+SEXES = ("M", "F")
+CROPS = ("kiwifruit", "tobacco", "other")
+
+
+class Town(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    office_phone: Mapped[str | None] = mapped_column(String(32))
+
+    villages: Mapped[list["Village"]] = relationship(back_populates="town", order_by="Village.name")
+
+
+class Village(db.Model):
+    __table_args__ = (UniqueConstraint("town_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    town_id: Mapped[int] = mapped_column(ForeignKey("town.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+
+    town: Mapped[Town] = relationship(back_populates="villages")
+
+
+class Household(db.Model):
+    __table_args__ = (
+        CheckConstraint("klass IN ('A','B','C','D')", name="klass"),
+        # Keyset pagination and filters walk these.
+        Index("ix_household_village_id_id", "village_id", "id"),
+        Index("ix_household_klass_id", "klass", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)  # the town office's 户编号
+    village_id: Mapped[int] = mapped_column(ForeignKey("village.id"))
+    head_name: Mapped[str] = mapped_column(String(64), index=True)
+    klass: Mapped[str] = mapped_column(String(1))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(String(200))
+    # The household's usual position, set by an admin; else derived from visits later.
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped on every change; offline edits name the version they were based on.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    # Maintained with each visit, so coverage pages need not scan visits.
+    last_visit_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    village: Mapped[Village] = relationship()
+    members: Mapped[list["Member"]] = relationship(
+        back_populates="household", order_by="Member.position", cascade="all, delete-orphan"
+    )
+    crops: Mapped[list["CropRecord"]] = relationship(
+        back_populates="household", order_by="CropRecord.recorded_at.desc()"
+    )
+    assignments: Mapped[list["Assignment"]] = relationship(back_populates="household")
+
+    @property
+    def cadres(self) -> list["User"]:  # noqa: F821
+        return [a.cadre for a in self.assignments if a.ended_at is None]
+
+
+class Member(db.Model):
+    __table_args__ = (
+        UniqueConstraint("household_id", "id_number"),
+        CheckConstraint("sex IN ('M','F')", name="sex"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    position: Mapped[int] = mapped_column(SmallInteger, default=0)
+    name: Mapped[str] = mapped_column(String(64))
+    id_number: Mapped[str] = mapped_column(String(18), index=True)
+    relation: Mapped[str] = mapped_column(String(16))  # 户主, 配偶, 子, 女, ...
+    birth_year: Mapped[int | None] = mapped_column(SmallInteger)
+    sex: Mapped[str] = mapped_column(String(1))
+    health: Mapped[str | None] = mapped_column(String(32))  # 健康, 长期慢性病, 大病, 残疾
+    labour_capacity: Mapped[str | None] = mapped_column(String(32))  # 普通劳动力, 弱劳动力, 无
+
+    household: Mapped[Household] = relationship(back_populates="members")
+
+    @property
+    def is_head(self) -> bool:
+        return self.relation == "户主"
+
+
+class Assignment(db.Model):
+    """A cadre responsible for a household. Ended assignments are kept for history."""
+
+    __table_args__ = (
+        Index("ix_assignment_cadre_active", "cadre_id", "ended_at", "household_id"),
+        Index("ix_assignment_household_active", "household_id", "ended_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"))
+    cadre_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    household: Mapped[Household] = relationship(back_populates="assignments")
+    cadre: Mapped["User"] = relationship()  # noqa: F821
+
+
+class CropRecord(db.Model):
+    """A crop as a household grows it, recorded at a visit or by an office import."""
+
+    __table_args__ = (CheckConstraint("crop IN ('kiwifruit','tobacco','other')", name="crop"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str | None] = mapped_column(String(36), unique=True)  # made on the phone
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"), index=True)
+    crop: Mapped[str] = mapped_column(String(16))
+    crop_name: Mapped[str | None] = mapped_column(String(32))  # the name when crop is "other"
+    area_mu: Mapped[Decimal] = mapped_column(Numeric(8, 2))
+    plants: Mapped[int | None]
+    yield_kg: Mapped[int | None]
+    expected_income_fen: Mapped[int | None] = mapped_column(BigInteger)  # money is integer fen
+    season_year: Mapped[int] = mapped_column(SmallInteger)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    household: Mapped[Household] = relationship(back_populates="crops")
