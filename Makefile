@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := server
 
-.PHONY: run test install browser lint format bench clean
+.PHONY: run test install translations browser lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,12 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)
+	$(BIN)/pybabel -q compile -d server/translations
+
+# After adding translatable strings: update the catalog, then fill in the Chinese.
+translations: install
+	$(BIN)/pybabel -q extract -F babel.cfg -o /tmp/zoufang-messages.pot .
+	$(BIN)/pybabel -q update --no-fuzzy-matching -i /tmp/zoufang-messages.pot -d server/translations
 
 # Debian's Chromium drives the end-to-end tests (Playwright's own browser download is not used).
 browser:

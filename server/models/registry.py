@@ -4,6 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -30,6 +31,8 @@ class Town(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     office_phone: Mapped[str | None] = mapped_column(String(32))
+    # Overrides of server.settings.DEFAULTS (visit rhythm, flag thresholds) for this town.
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
 
     villages: Mapped[list["Village"]] = relationship(back_populates="town", order_by="Village.name")
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 04:44:55.794517
+Create Date: 2026-11-27 04:47:02.071579
 
 """
 from alembic import op
@@ -31,6 +31,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=64), nullable=False),
     sa.Column('office_phone', sa.String(length=32), nullable=True),
+    sa.Column('settings', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_town')),
     sa.UniqueConstraint('name', name=op.f('uq_town_name'))
     )
