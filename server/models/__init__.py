@@ -12,6 +12,7 @@ from .registry import (
     Town,
     Village,
 )
+from .sync import DataConflict, DeviceStatus
 from .types import UTCDateTime, new_uuid, utcnow
 from .users import ROLES, LoginFailure, User, supervisor_village
 from .visits import Photo, Visit
@@ -24,6 +25,8 @@ __all__ = [
     "Assignment",
     "AuditEvent",
     "CropRecord",
+    "DataConflict",
+    "DeviceStatus",
     "Household",
     "LoginFailure",
     "Member",

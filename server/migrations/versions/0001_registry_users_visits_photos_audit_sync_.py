@@ -1,8 +1,8 @@
-"""registry, users, visits, photos, audit
+"""registry, users, visits, photos, audit, sync status
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 04:47:02.071579
+Create Date: 2026-11-27 04:48:11.289274
 
 """
 from alembic import op
@@ -83,6 +83,22 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_audit_event_at'), ['at'], unique=False)
         batch_op.create_index('ix_audit_event_entity', ['entity', 'entity_id'], unique=False)
 
+    op.create_table('device_status',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('device_id', sa.String(length=64), nullable=False),
+    sa.Column('app_version', sa.String(length=64), nullable=True),
+    sa.Column('pending_records', sa.Integer(), nullable=False),
+    sa.Column('pending_photos', sa.Integer(), nullable=False),
+    sa.Column('storage_free_bytes', sa.Integer(), nullable=True),
+    sa.Column('last_sync_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_device_status_user_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_device_status')),
+    sa.UniqueConstraint('user_id', 'device_id', name=op.f('uq_device_status_user_id'))
+    )
+    with op.batch_alter_table('device_status', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_device_status_user_id'), ['user_id'], unique=False)
+
     op.create_table('household',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=32), nullable=False),
@@ -128,6 +144,27 @@ def upgrade():
     with op.batch_alter_table('assignment', schema=None) as batch_op:
         batch_op.create_index('ix_assignment_cadre_active', ['cadre_id', 'ended_at', 'household_id'], unique=False)
         batch_op.create_index('ix_assignment_household_active', ['household_id', 'ended_at'], unique=False)
+
+    op.create_table('data_conflict',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('household_id', sa.Integer(), nullable=False),
+    sa.Column('record_uuid', sa.String(length=36), nullable=False),
+    sa.Column('field', sa.String(length=64), nullable=False),
+    sa.Column('server_value', sa.JSON(), nullable=True),
+    sa.Column('phone_value', sa.JSON(), nullable=True),
+    sa.Column('submitted_by_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('resolved_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('resolved_by_id', sa.Integer(), nullable=True),
+    sa.Column('resolution', sa.String(length=200), nullable=True),
+    sa.ForeignKeyConstraint(['household_id'], ['household.id'], name=op.f('fk_data_conflict_household_id_household')),
+    sa.ForeignKeyConstraint(['resolved_by_id'], ['user.id'], name=op.f('fk_data_conflict_resolved_by_id_user')),
+    sa.ForeignKeyConstraint(['submitted_by_id'], ['user.id'], name=op.f('fk_data_conflict_submitted_by_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_data_conflict'))
+    )
+    with op.batch_alter_table('data_conflict', schema=None) as batch_op:
+        batch_op.create_index('ix_data_conflict_open', ['resolved_at', 'household_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_data_conflict_record_uuid'), ['record_uuid'], unique=False)
 
     op.create_table('member',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -249,6 +286,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_member_household_id'))
 
     op.drop_table('member')
+    with op.batch_alter_table('data_conflict', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_data_conflict_record_uuid'))
+        batch_op.drop_index('ix_data_conflict_open')
+
+    op.drop_table('data_conflict')
     with op.batch_alter_table('assignment', schema=None) as batch_op:
         batch_op.drop_index('ix_assignment_household_active')
         batch_op.drop_index('ix_assignment_cadre_active')
@@ -261,6 +303,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_household_head_name'))
 
     op.drop_table('household')
+    with op.batch_alter_table('device_status', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_device_status_user_id'))
+
+    op.drop_table('device_status')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_event_entity')
         batch_op.drop_index(batch_op.f('ix_audit_event_at'))
