@@ -6,9 +6,12 @@ from flask import Flask, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from . import auth, config, errors, households, openapi, pages
+from . import auth, auth_pages, config, errors, households, openapi, pages
 from .cli import register_commands
 from .extensions import babel, db, login_manager, migrate
+from .selfreport import api as selfreport_api
+from .selfreport import public as selfreport_public
+from .selfreport import staff as selfreport_staff
 
 
 def create_app(test_config=None) -> Flask:
@@ -23,7 +26,9 @@ def create_app(test_config=None) -> Flask:
 
     errors.register(app)
     auth.register(app)
-    for blueprint in (households.bp, openapi.bp, pages.bp):
+    for blueprint in (households.bp, openapi.bp, pages.bp, auth_pages.bp):
+        app.register_blueprint(blueprint)
+    for blueprint in (selfreport_api.bp, selfreport_public.bp, selfreport_staff.bp):
         app.register_blueprint(blueprint)
     register_commands(app)
     app.after_request(_security_headers)
