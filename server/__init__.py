@@ -3,6 +3,7 @@
 import logging
 
 from flask import Flask, request
+from flask_babel import get_locale
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -23,6 +24,7 @@ def create_app(test_config=None) -> Flask:
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"), render_as_batch=True)
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=pages.select_locale)
+    app.jinja_env.globals["get_locale"] = get_locale  # base.html sets <html lang> from it
 
     errors.register(app)
     auth.register(app)

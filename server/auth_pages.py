@@ -30,8 +30,8 @@ bp = Blueprint("auth_pages", __name__)
 def check_form_csrf() -> None:
     """Forms on these pages echo the session's token (SameSite=Lax cookies already stop most
     cross-site posts; this stops the rest)."""
-    sent = request.form.get("csrf_token", "")
-    if not hmac.compare_digest(sent, session.get("csrf", "")):
+    sent, expected = request.form.get("csrf_token", ""), session.get("csrf", "")
+    if not expected or not hmac.compare_digest(sent, expected):
         abort(400, "The form expired. Go back, reload the page and try again.")
 
 

@@ -1,26 +1,27 @@
 """Words shown for report categories, statuses and classes (translated when shown)."""
 
-from flask_babel import lazy_gettext as _l
+# Lazy: turned into text when a page is rendered (named _ so pybabel extracts them).
+from flask_babel import lazy_gettext as _
 
 CATEGORY_LABELS = {
-    "illness": _l("Illness or injury"),
-    "disaster": _l("Disaster or accident"),
-    "work": _l("Lost work or income"),
-    "housing": _l("Housing problem"),
-    "schooling": _l("Schooling problem"),
-    "harvest": _l("Crop or harvest news"),
-    "need_help": _l("Need help"),
-    "other": _l("Other"),
+    "illness": _("Illness or injury"),
+    "disaster": _("Disaster or accident"),
+    "work": _("Lost work or income"),
+    "housing": _("Housing problem"),
+    "schooling": _("Schooling problem"),
+    "harvest": _("Crop or harvest news"),
+    "need_help": _("Need help"),
+    "other": _("Other"),
 }
 
 STATUS_LABELS = {
-    "received": _l("Received"),
-    "seen": _l("Seen by the cadre"),
-    "handled": _l("Acted on"),
+    "received": _("Received"),
+    "seen": _("Seen by the cadre"),
+    "handled": _("Acted on"),
 }
 
 PRIORITY_LABELS = {
-    0: _l("Urgent"),
-    1: _l("Urgent (other)"),
-    2: _l("Normal"),
+    0: _("Urgent"),
+    1: _("Urgent (other)"),
+    2: _("Normal"),
 }

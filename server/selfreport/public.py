@@ -15,7 +15,9 @@ import secrets
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
+
+# Lazy: turned into text when a page is rendered (named _ so pybabel extracts them).
+from flask_babel import lazy_gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from marshmallow import ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -138,18 +140,18 @@ def page(token: str):
 
 # Lazy: they are turned into text when the page is rendered, in Chinese.
 FIELD_ERRORS = {
-    "category": _l("Choose what happened."),
-    "description": _l("Describe what happened, in 2 to 500 characters."),
-    "urgency": _l("Choose how urgent it is."),
-    "phone": _l(
+    "category": _("Choose what happened."),
+    "description": _("Describe what happened, in 2 to 500 characters."),
+    "urgency": _("Choose how urgent it is."),
+    "phone": _(
         "This is not a phone number. Write a mobile number (11 digits) or a landline "
         "with its area code, or leave it empty."
     ),
 }
-NOT_A_PHOTO = _l(
+NOT_A_PHOTO = _(
     "This file is not a photo we can read. Choose a JPG or PNG photo, or send without one."
 )
-EXPIRED = _l("This page was open for a long time. Check your answers and send again.")
+EXPIRED = _("This page was open for a long time. Check your answers and send again.")
 
 
 class PhotoProblem(Exception):
@@ -160,7 +162,7 @@ class PhotoProblem(Exception):
 
 def _photo_too_large() -> PhotoProblem:
     mb = current_app.config["SELFREPORT_MAX_PHOTO_BYTES"] // (1024 * 1024)
-    message = _l(
+    message = _(
         "The photo is too large (at most %(mb)s MB). Choose a smaller photo, or send without one.",
         mb=mb,
     )

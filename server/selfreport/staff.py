@@ -26,6 +26,14 @@ def _staff_only():
     access.require(access.can_manage_links(current_user))
 
 
+@bp.after_request
+def _not_cached(response):
+    """Personal data, and on card sheets links shown only once: nothing kept by the browser."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 @bp.context_processor
 def _page_context():
     return {
