@@ -9,6 +9,7 @@ import io
 import os
 import re
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from server.extensions import db
-from server.models import Assignment, Household, Member, SelfReport
+from server.models import Assignment, Household, Member, SelfReport, report_priority, utcnow
 from server.selfreport import tokens
 
 from ..conftest import PASSWORD, id_number
@@ -119,6 +120,35 @@ def add_households(world, count: int) -> None:
     db.session.commit()
 
 
+def add_reports(world) -> None:
+    """Two answered in different times, two waiting (one urgent), for the supervisors' list."""
+    now = utcnow()
+    rows = [
+        ("illness", True, 300, 40, "父亲住院了，需要帮忙办理医保报销"),
+        ("harvest", False, 2000, 600, "猕猴桃今年挂果多，想问冷库"),
+        ("disaster", True, 90, None, "冰雹打坏了大棚"),
+        ("housing", False, 30, None, "屋顶漏雨"),
+    ]
+    for n, (category, urgent, minutes_ago, answered_after, text) in enumerate(rows):
+        received = now - timedelta(minutes=minutes_ago)
+        responded = received + timedelta(minutes=answered_after) if answered_after else None
+        db.session.add(
+            SelfReport(
+                reference=f"2024-000{n}",
+                household_id=world.h_chengzi.id,
+                form_nonce=f"bench{n:019d}",
+                category=category,
+                description=text,
+                urgent=urgent,
+                priority=report_priority(category, urgent),
+                received_at=received,
+                seen_at=responded,
+                responded_at=responded,
+            )
+        )
+    db.session.commit()
+
+
 def sign_in(page, base: str, username: str) -> None:
     page.goto(f"{base}/login")
     page.fill("input[name=username]", username)
@@ -129,9 +159,13 @@ def sign_in(page, base: str, username: str) -> None:
 
 def test_printed_card_sheet_has_clean_a4_pages(world, live_server, browser, tmp_path, shots):
     add_households(world, 6)  # with the world's own household: 7 cards, two A4 pages
-    context = browser.new_context(viewport={"width": 1000, "height": 900})
+    context = browser.new_context(viewport={"width": 1000, "height": 900}, locale="zh-CN")
     page = context.new_page()
     sign_in(page, live_server, "chengzi_supervisor")
+    add_reports(world)
+    page.goto(f"{live_server}/supervise/reports")
+    assert page.locator("tbody tr").count() == 4
+    page.screenshot(path=shots / "selfreport-supervisor-reports.png", full_page=True)
     page.goto(f"{live_server}/supervise/villages/{world.chengzi.id}/cards")
     with page.expect_navigation():
         page.click("form:has(input[value=missing]) button")
