@@ -1,7 +1,7 @@
 """The one place that says who may see what.
 
-Every query for households, members, assignments, visits and photos starts here. An id
-outside the user's scope answers 404, exactly like an id that does not exist.
+Every query for households, members, assignments, visits, photos and self-reports starts
+here. An id outside the user's scope answers 404, exactly like an id that does not exist.
 """
 
 from flask import abort
@@ -9,7 +9,7 @@ from sqlalchemy import Select, false, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from .extensions import db
-from .models import Assignment, Household, Member, Photo, User, Village, Visit
+from .models import Assignment, Household, Member, Photo, SelfReport, User, Village, Visit
 
 
 def active_assignments():
@@ -70,6 +70,11 @@ def photos(user: User) -> Select:
     )
 
 
+def reports(user: User) -> Select:
+    """Household self-reports: seen by whoever may see the household."""
+    return select(SelfReport).join(SelfReport.household).where(household_condition(user))
+
+
 def cadres(user: User) -> Select:
     """Cadres a user may assign: admins any; supervisors those of their town."""
     query = select(User).where(User.role == "cadre")
@@ -103,11 +108,20 @@ def get_cadre(user: User, cadre_id: int) -> User:
     return _one_or_404(cadres(user).where(User.id == cadre_id), cadre_id)
 
 
+def get_report(user: User, report_id: int) -> SelfReport:
+    return _one_or_404(reports(user).where(SelfReport.id == report_id), report_id)
+
+
 def can_edit_registry(user: User) -> bool:
     return user.role in ("admin", "supervisor")
 
 
 def can_unmask_id_numbers(user: User) -> bool:
+    return user.role in ("admin", "supervisor")
+
+
+def can_manage_links(user: User) -> bool:
+    """Issuing, re-issuing and revoking door-card links: supervisors (in scope) and admins."""
     return user.role in ("admin", "supervisor")
 
 

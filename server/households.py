@@ -22,6 +22,7 @@ from .schemas.households import (
     UnmaskSchema,
     VillageSchema,
 )
+from .selfreport import ensure_token
 
 bp = Blueprint("households", __name__, url_prefix="/api")
 
@@ -190,6 +191,7 @@ def create_household():
     for position, member in enumerate(members):
         _add_member(household, member, position)
     db.session.flush()
+    ensure_token(household)  # every household has a self-report link from the start
     audit.record(
         "create",
         "household",

@@ -12,6 +12,14 @@ from .registry import (
     Town,
     Village,
 )
+from .selfreport import (
+    REPORT_CATEGORIES,
+    TOP_URGENT_CATEGORIES,
+    HouseholdLink,
+    RateCounter,
+    SelfReport,
+    report_priority,
+)
 from .sync import DataConflict, DeviceStatus
 from .types import UTCDateTime, new_uuid, utcnow
 from .users import ROLES, LoginFailure, User, supervisor_village
@@ -20,23 +28,29 @@ from .visits import Photo, Visit
 __all__ = [
     "CROPS",
     "KLASSES",
+    "REPORT_CATEGORIES",
     "ROLES",
     "SEXES",
+    "TOP_URGENT_CATEGORIES",
     "Assignment",
     "AuditEvent",
     "CropRecord",
     "DataConflict",
     "DeviceStatus",
     "Household",
+    "HouseholdLink",
     "LoginFailure",
     "Member",
     "Photo",
+    "RateCounter",
+    "SelfReport",
     "Town",
     "UTCDateTime",
     "User",
     "Village",
     "Visit",
     "new_uuid",
+    "report_priority",
     "supervisor_village",
     "utcnow",
 ]
