@@ -122,7 +122,7 @@ def report_photo(report_id: int):
         200:
           content:
             image/jpeg: {}
-        404: {description: No such report in your scope, or no photo}
+        404: {description: "No such report in your scope, or no photo"}
     """
     return photo_response(access.get_report(current_user, report_id))
 
