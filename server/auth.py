@@ -9,7 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from marshmallow import Schema, fields
 from sqlalchemy import delete, func, select
 
-from .errors import ApiError, error_response
+from .errors import ApiError, error_response, json_body
 from .extensions import db, login_manager
 from .models import LoginFailure, User, utcnow
 from .passwords import verify
@@ -96,7 +96,7 @@ def login():
         422: {description: Missing fields}
         429: {description: Too many failed attempts}
     """
-    data = LoginSchema().load(request.get_json(silent=True) or {})
+    data = LoginSchema().load(json_body())
     username = data["username"].strip()
     user_key, addr_key = f"user:{username.lower()}", f"addr:{request.remote_addr}"
     if _throttled(user_key, addr_key):
@@ -127,8 +127,8 @@ def logout():
       responses:
         204: {description: Signed out}
     """
-    logout_user()
     session.clear()
+    logout_user()  # after clear: it leaves the flag that deletes the remember-me cookie
     return "", 204
 
 

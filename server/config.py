@@ -15,6 +15,9 @@ DEFAULTS = {
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     "SESSION_COOKIE_HTTPONLY": True,
+    # None: decided by ENV in load() (Secure everywhere but local plain-http development).
+    "SESSION_COOKIE_SECURE": None,
+    "REMEMBER_COOKIE_SECURE": None,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
@@ -71,8 +74,10 @@ def load(app, test_config=None):
             raise RuntimeError("ZOUFANG_SECRET_KEY must be set in production")
         cfg["SECRET_KEY"] = _local_secret(Path(app.instance_path))
     # Secure cookies everywhere but on a developer's or a test's plain-http localhost.
-    cfg.setdefault("SESSION_COOKIE_SECURE", cfg["ENV"] not in ("development", "test"))
-    cfg.setdefault("REMEMBER_COOKIE_SECURE", cfg["SESSION_COOKIE_SECURE"])
+    if cfg["SESSION_COOKIE_SECURE"] is None:
+        cfg["SESSION_COOKIE_SECURE"] = cfg["ENV"] not in ("development", "test")
+    if cfg["REMEMBER_COOKIE_SECURE"] is None:
+        cfg["REMEMBER_COOKIE_SECURE"] = cfg["SESSION_COOKIE_SECURE"]
 
 
 def _local_secret(instance: Path) -> str:

@@ -21,6 +21,14 @@ def error_response(status: int, error: str, message: str, fields: dict | None = 
     return jsonify(body), status
 
 
+def json_body() -> dict:
+    """The request's JSON object, or a 400 that says what was expected."""
+    data = request.get_json(silent=True) if request.is_json else None
+    if not isinstance(data, dict):
+        raise ApiError(400, "bad_request", "The body must be a JSON object.")
+    return data
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/")
 

@@ -6,7 +6,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from . import access, audit, idcard, pagination
-from .errors import ApiError
+from .errors import ApiError, json_body
 from .extensions import db
 from .models import Assignment, Household, Member, utcnow
 from .schemas.households import (
@@ -178,7 +178,7 @@ def create_household():
         422: {description: Invalid fields}
     """
     access.require(access.can_edit_registry(current_user))
-    data = HouseholdCreateSchema().load(request.get_json(silent=True) or {})
+    data = HouseholdCreateSchema().load(json_body())
     _check_village(data["village_id"])
     if db.session.scalar(select(Household.id).where(Household.code == data["code"])):
         raise ApiError(
@@ -224,7 +224,7 @@ def edit_household(household_id: int):
     """
     household = _load_household(household_id)
     access.require(access.can_edit_registry(current_user))
-    data = HouseholdEditSchema().load(request.get_json(silent=True) or {})
+    data = HouseholdEditSchema().load(json_body())
     if "village_id" in data:
         _check_village(data["village_id"])
     before = snapshot(household, HOUSEHOLD_FIELDS)
@@ -263,7 +263,7 @@ def add_member(household_id: int):
     """
     household = _load_household(household_id)
     access.require(access.can_edit_registry(current_user))
-    data = MemberInSchema().load(request.get_json(silent=True) or {})
+    data = MemberInSchema().load(json_body())
     member = _add_member(household, data, len(household.members))
     household.version += 1
     db.session.flush()
@@ -296,7 +296,7 @@ def edit_member(member_id: int):
     """
     member = access.get_member(current_user, member_id)
     access.require(access.can_edit_registry(current_user))
-    data = MemberInSchema(partial=True).load(request.get_json(silent=True) or {})
+    data = MemberInSchema(partial=True).load(json_body())
     before = member_snapshot(member)
     for name, value in data.items():
         setattr(member, name, value)
@@ -355,7 +355,7 @@ def unmask_id_number(member_id: int):
     """
     member = access.get_member(current_user, member_id)
     access.require(access.can_unmask_id_numbers(current_user))
-    data = UnmaskSchema().load(request.get_json(silent=True) or {})
+    data = UnmaskSchema().load(json_body())
     audit.record("unmask", "member", member.id, reason=data["reason"])
     db.session.commit()
     return IdNumberSchema().dump({"id_number": member.id_number})
@@ -385,7 +385,7 @@ def assign_cadre(household_id: int):
     """
     household = _load_household(household_id)
     access.require(access.can_edit_registry(current_user))
-    data = AssignSchema().load(request.get_json(silent=True) or {})
+    data = AssignSchema().load(json_body())
     cadre = access.get_cadre(current_user, data["cadre_id"])
     if cadre not in household.cadres:
         db.session.add(Assignment(household=household, cadre=cadre))

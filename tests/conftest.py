@@ -3,6 +3,7 @@ database when DATABASE_URL points at a server), emptied after each test."""
 
 import os
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
@@ -26,32 +27,42 @@ def _admin_url(url) -> str:
     )
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory):
-    """A brand-new database for this test session, migrated from empty."""
+@contextmanager
+def fresh_database(directory):
+    """A brand-new empty database: a SQLite file, or a throwaway PostgreSQL database when
+    DATABASE_URL points at a server (dropped afterwards)."""
     server_url = os.environ.get("DATABASE_URL", "")
     if not server_url.startswith("postgres"):
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        yield f"sqlite:///{directory / f'{uuid.uuid4().hex[:8]}.db'}"
         return
     url = make_url(server_url.replace("postgres://", "postgresql://", 1))
     name = f"zoufang_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(_admin_url(url), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(_admin_url(url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(_admin_url(url), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """The test session's database, migrated once from empty by `migrated`."""
+    with fresh_database(tmp_path_factory.mktemp("db")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def migrated(database_url, tmp_path_factory):
-    app = create_app(_test_config(database_url, tmp_path_factory.mktemp("instance")))
+    app = create_app(app_config(database_url, tmp_path_factory.mktemp("instance")))
     with app.app_context():
         upgrade()
         db.engine.dispose()
     return database_url
 
 
-def _test_config(url, instance) -> dict:
+def app_config(url, instance) -> dict:
     return {
         "TESTING": True,
         "ENV": "test",
@@ -83,7 +94,7 @@ class FreshContextClient(FlaskClient):
 
 @pytest.fixture
 def app(migrated, tmp_path):
-    app = create_app(_test_config(migrated, tmp_path / "instance"))
+    app = create_app(app_config(migrated, tmp_path / "instance"))
     app.test_client_class = FreshContextClient
     with app.app_context():
         yield app
