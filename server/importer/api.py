@@ -48,7 +48,7 @@ def import_households():
               schema: ImportReportSchema
         403: {description: Not allowed for this role}
         413: {description: File too large}
-        422: {description: No file, or a file that cannot be imported as a whole}
+        422: {description: "No file, or a file that cannot be imported as a whole"}
     """
     access.require(access.can_edit_registry(current_user))
     form = ImportFormSchema().load(request.form)
