@@ -58,6 +58,8 @@ class Directory:
     # Cadres by (town, display name) -> [(user id, phone)].
     cadre_names: dict[tuple[str, str], list[tuple[int, str | None]]] = field(default_factory=dict)
     usernames: set[str] = field(default_factory=set)
+    # Cadres a chunk will create, by phone: two rows naming one new phone mean one account.
+    pending: dict[str, NewCadre] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> "Directory":
@@ -94,12 +96,9 @@ class Directory:
     def find_cadre(self, town: str, ref: CadreRef) -> int | NewCadre:
         """The cadre's account id by phone, else by name in the town, else a cadre to create."""
         if ref.phone:
-            same_phone = self.phones.get(ref.phone, [])
-            for user_id, role, user_town in same_phone:
-                if role == "cadre" and user_town == town:
-                    return user_id
-            if same_phone or ref.phone.lower() in self.usernames:
-                raise RowProblem(_("this phone belongs to another account"))
+            found = self._cadre_by_phone(town, ref.phone)
+            if found is not None:
+                return found
         named = self.cadre_names.get((town, ref.name), []) if ref.name else []
         if ref.phone:
             named = [(user_id, phone) for user_id, phone in named if not phone]
@@ -111,7 +110,21 @@ class Directory:
             raise RowProblem(_("a new cadre needs a phone number"))
         if not ref.name:
             raise RowProblem(_("a new cadre needs a name"))
-        return NewCadre(town, ref.name, ref.phone)
+        return self.pending.setdefault(ref.phone, NewCadre(town, ref.name, ref.phone))
+
+    def _cadre_by_phone(self, town: str, phone: str) -> int | NewCadre | None:
+        accounts = self.phones.get(phone, [])
+        for user_id, role, user_town in accounts:
+            if role == "cadre" and user_town == town:
+                return user_id
+        pending = self.pending.get(phone)
+        if pending is not None and pending.town == town:
+            return pending
+        if pending is not None or any(role == "cadre" for _id, role, _town in accounts):
+            raise RowProblem(_("this phone is a cadre's of another town"))
+        if accounts or phone.lower() in self.usernames:
+            raise RowProblem(_("this phone belongs to another account"))
+        return None
 
 
 def check_town_choice(scope: Scope, directory: Directory, has_town_column: bool) -> Scope:

@@ -9,12 +9,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
-from .. import audit
+from .. import audit, idcard
 from ..extensions import db
+from ..households import MEMBER_FIELDS as AUDITED_MEMBER_FIELDS
 from ..households import member_snapshot
 from ..models import Assignment, Household, Member, Town, User, Village, utcnow
 from .errors import RowError, RowProblem
@@ -22,7 +23,6 @@ from .references import Directory, NewCadre, Scope
 from .report import ImportReport
 from .validation import CadreRef, HouseholdPlan
 
-HOUSEHOLD_FIELDS = ("code", "village_id", "head_name", "klass", "phone")
 MEMBER_FIELDS = ("name", "relation", "birth_year", "sex", "position")
 OPTIONAL_MEMBER_FIELDS = ("health", "labour_capacity")  # written only when the file has them
 
@@ -41,6 +41,7 @@ class Checked:
 class ChunkWork:
     tally: Counter = field(default_factory=Counter)
     audits: list[tuple] = field(default_factory=list)  # (action, entity, target, before, after)
+    new_households: list[tuple] = field(default_factory=list)  # (plan, village id, cadre ids)
 
     def audit(self, action, entity, target, before=None, after=None) -> None:
         self.audits.append((action, entity, target, before, after))
@@ -94,10 +95,19 @@ class RegistryWriter:
         self.report.add(work.tally)
 
     def _finish(self, work: ChunkWork) -> None:
+        self._insert_households(work)
         db.session.flush()
-        for action, entity, target, before, after in work.audits:
-            entity_id = target if isinstance(target, int) or target is None else target.id
-            audit.record(action, entity, entity_id, before, after, self.reason, self.actor)
+        events = [
+            {
+                "action": action,
+                "entity": entity,
+                "before": before,
+                "after": after,
+                "entity_id": target if isinstance(target, int) or target is None else target.id,
+            }
+            for action, entity, target, before, after in work.audits
+        ]
+        audit.record_many(events, self.reason, self.actor)
         if self.report.dry_run:
             db.session.flush()
         else:
@@ -200,50 +210,57 @@ class RegistryWriter:
     # -- towns, villages, cadres --------------------------------------------------------------
 
     def _create_references(self, checked: list[Checked], work: ChunkWork) -> None:
-        for town in dict.fromkeys(c.town for c in checked if c.town not in self.directory.towns):
-            row = Town(name=town)
-            db.session.add(row)
+        """New towns, then villages, then cadres: one flush for each kind, not one per row."""
+        towns = [
+            Town(name=name)
+            for name in dict.fromkeys(c.town for c in checked)
+            if name not in self.directory.towns
+        ]
+        self._add_all(towns)
+        for town in towns:
+            self.directory.towns[town.name] = town.id
+            work.audit("create", "town", town.id, after={"name": town.name})
+        work.tally["towns_created"] += len(towns)
+
+        places = [
+            p
+            for p in dict.fromkeys((c.town, c.plan.village) for c in checked)
+            if p not in self.directory.villages
+        ]
+        villages = [Village(town_id=self.directory.towns[t], name=n) for t, n in places]
+        self._add_all(villages)
+        for (town, name), village in zip(places, villages, strict=True):
+            self.directory.add_village(town, name, village.id)
+            work.audit("create", "village", village.id, after={"name": name, "town": town})
+        work.tally["villages_created"] += len(villages)
+
+        needed = {c for item in checked for c in item.cadres or () if isinstance(c, NewCadre)}
+        new = [c for c in self.directory.pending.values() if c in needed]
+        self.directory.pending.clear()  # not created when only refused households named them
+        # No password: these accounts cannot sign in until an admin runs reset-password.
+        users = [
+            User(
+                username=c.phone,
+                display_name=c.name,
+                phone=c.phone,
+                role="cadre",
+                town_id=self.directory.towns[c.town],
+            )
+            for c in new
+        ]
+        self._add_all(users)
+        for cadre, user in zip(new, users, strict=True):
+            self.directory.add_user(
+                user.id, cadre.phone, "cadre", cadre.town, cadre.name, cadre.phone
+            )
+            after = {"username": cadre.phone, "role": "cadre", "display_name": cadre.name}
+            work.audit("create", "user", user.id, after=after)
+        work.tally["cadres_created"] += len(users)
+
+    def _add_all(self, rows: list) -> None:
+        if rows:
+            db.session.add_all(rows)
             db.session.flush()
-            self.directory.towns[town] = row.id
-            work.audit("create", "town", row.id, after={"name": town})
-            work.tally["towns_created"] += 1
-        places = dict.fromkeys((c.town, c.plan.village) for c in checked)
-        for town, name in places:
-            if (town, name) not in self.directory.villages:
-                self._create_village(town, name, work)
-        new_cadres = {}
-        for item in checked:
-            for cadre in item.cadres or ():
-                if isinstance(cadre, NewCadre):
-                    new_cadres.setdefault(cadre.phone, cadre)
-        for cadre in new_cadres.values():
-            self._create_cadre(cadre, work)
-
-    def _create_village(self, town: str, name: str, work: ChunkWork) -> None:
-        village = Village(town_id=self.directory.towns[town], name=name)
-        db.session.add(village)
-        db.session.flush()
-        self.directory.add_village(town, name, village.id)
-        work.audit("create", "village", village.id, after={"name": name, "town": town})
-        work.tally["villages_created"] += 1
-
-    def _create_cadre(self, cadre: NewCadre, work: ChunkWork) -> None:
-        # No password: the account cannot sign in until an admin runs `flask user reset-password`.
-        user = User(
-            username=cadre.phone,
-            display_name=cadre.name,
-            phone=cadre.phone,
-            role="cadre",
-            town_id=self.directory.towns[cadre.town],
-        )
-        db.session.add(user)
-        db.session.flush()
-        self.directory.add_user(
-            user.id, user.username, "cadre", cadre.town, cadre.name, cadre.phone
-        )
-        after = {"username": user.username, "role": "cadre", "display_name": cadre.name}
-        work.audit("create", "user", user.id, after=after)
-        work.tally["cadres_created"] += 1
 
     def _cadre_ids(self, item: Checked) -> list[int] | None:
         if item.cadres is None:
@@ -262,7 +279,7 @@ class RegistryWriter:
         village_id = self.directory.villages[(item.town, item.plan.village)]
         cadre_ids = self._cadre_ids(item)
         if item.existing is None:
-            self._create_household(item.plan, village_id, cadre_ids, work)
+            work.new_households.append((item.plan, village_id, cadre_ids or []))
         else:
             self._update_household(item.plan, item.existing, village_id, cadre_ids, work)
 
@@ -271,29 +288,39 @@ class RegistryWriter:
         values["position"] = position
         for name in self.optional_member_fields:
             values[name] = getattr(member, name)
-        return values
+        return values | {"id_number": member.id_number}
 
-    def _create_household(self, plan, village_id, cadre_ids, work: ChunkWork) -> None:
-        household = Household(
-            code=plan.code,
-            village_id=village_id,
-            head_name=plan.head_name,
-            klass=plan.klass,
-            phone=plan.phone,
-        )
-        household.members = [
-            Member(id_number=m.id_number, **self._member_values(m, position))
-            for position, m in enumerate(plan.members)
+    def _insert_households(self, work: ChunkWork) -> None:
+        """New households in bulk: an INSERT each for households, members and assignments."""
+        if not work.new_households:
+            return
+        rows = [
+            {
+                "code": plan.code,
+                "village_id": village_id,
+                "head_name": plan.head_name,
+                "klass": plan.klass,
+                "phone": plan.phone,
+            }
+            for plan, village_id, _cadres in work.new_households
         ]
-        household.assignments = [Assignment(cadre_id=cadre_id) for cadre_id in cadre_ids or ()]
-        db.session.add(household)
-        after = {name: getattr(household, name) for name in HOUSEHOLD_FIELDS}
-        after["members"] = [member_snapshot(m) for m in household.members]
-        after["cadre_ids"] = cadre_ids or []
-        work.audit("create", "household", household, after=after)
-        work.tally["households_created"] += 1
-        work.tally["members_created"] += len(plan.members)
-        work.tally["assignments_started"] += len(cadre_ids or ())
+        returning = insert(Household).returning(Household.id, sort_by_parameter_order=True)
+        ids = db.session.scalars(returning, rows).all()
+        members, assignments = [], []
+        for household_id, row, (plan, _village, cadre_ids) in zip(
+            ids, rows, work.new_households, strict=True
+        ):
+            values = [self._member_values(m, position) for position, m in enumerate(plan.members)]
+            members += [v | {"household_id": household_id} for v in values]
+            assignments += [{"household_id": household_id, "cadre_id": c} for c in cadre_ids]
+            after = row | {"members": [_masked(v) for v in values], "cadre_ids": cadre_ids}
+            work.audit("create", "household", household_id, after=after)
+        db.session.execute(insert(Member), members)
+        if assignments:
+            db.session.execute(insert(Assignment), assignments)
+        work.tally["households_created"] += len(rows)
+        work.tally["members_created"] += len(members)
+        work.tally["assignments_started"] += len(assignments)
 
     def _update_household(self, plan, household, village_id, cadre_ids, work) -> None:
         values = {"village_id": village_id, "head_name": plan.head_name, "klass": plan.klass}
@@ -314,7 +341,7 @@ class RegistryWriter:
             values = self._member_values(planned, position)
             member = current.pop(planned.id_number, None)
             if member is None:
-                member = Member(id_number=planned.id_number, **values)
+                member = Member(**values)
                 household.members.append(member)
                 work.audit("create", "member", member, after=member_snapshot(member))
                 work.tally["members_created"] += 1
@@ -360,6 +387,12 @@ def _apply(row, values: dict, entity: str, entity_id: int, work: ChunkWork, mask
         changed = {**changed, "id_number": before["id_number"]}
     work.audit("update", entity, entity_id, before=before, after=changed)
     return True
+
+
+def _masked(values: dict) -> dict:
+    """A new member as the audit log keeps it: the registry's fields, the ID number masked."""
+    masked = {name: values.get(name) for name in AUDITED_MEMBER_FIELDS}
+    return masked | {"id_number": idcard.mask(values["id_number"])}
 
 
 def _ref(cadre: NewCadre) -> CadreRef:
