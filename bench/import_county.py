@@ -197,6 +197,7 @@ def run(label: str, database_url: str, files: list[Path]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--households", type=int, default=60_000)
+    parser.add_argument("--skip-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -213,7 +214,8 @@ def main() -> None:
             f"(written in {time.perf_counter() - started:.0f} s, twice)"
         )
         files = [county, county, changed]
-        run("SQLite", f"sqlite:///{Path(scratch) / 'bench.db'}", files)
+        if not args.skip_sqlite:
+            run("SQLite", f"sqlite:///{Path(scratch) / 'bench.db'}", files)
         if os.environ.get("DATABASE_URL", "").startswith("postgres"):
             url, drop = fresh_postgres(os.environ["DATABASE_URL"])
             try:

@@ -79,7 +79,12 @@ def summary_lines(report: ImportReport) -> list[str]:
 
 
 def error_lines(report: ImportReport) -> list[str]:
-    lines = [str(error) for error in report.errors]
+    lines = [
+        f"{error}  " + gettext("(household %(code)s)", code=error.household_code)
+        if error.household_code
+        else str(error)
+        for error in report.errors
+    ]
     if report.errors_omitted:
         lines.append(gettext("… and %(n)s more problems", n=report.errors_omitted))
     return lines
