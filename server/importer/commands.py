@@ -24,11 +24,12 @@ PROGRESS_MIN_ROWS = 2000  # below this the import is over before a bar helps
 class ProgressBar:
     """A click progress bar, opened on the first report once the row count is known."""
 
-    def __init__(self, label: str):
-        self.label, self.bar, self.done = label, None, 0
+    def __init__(self, label: str, counter: "ReadingCounter"):
+        self.label, self.counter, self.bar, self.done = label, counter, None, 0
 
     def __call__(self, done: int, total: int) -> None:
         if self.bar is None and total >= PROGRESS_MIN_ROWS:
+            self.counter.close()
             self.bar = click.progressbar(
                 length=total, label=self.label, file=click.get_text_stream("stderr")
             )
@@ -40,6 +41,23 @@ class ProgressBar:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
+
+
+class ReadingCounter:
+    """Rows read so far, rewritten in place on a terminal while the file is parked."""
+
+    def __init__(self, label: str):
+        self.label, self.shown = label, False
+
+    def __call__(self, rows: int) -> None:
+        if rows >= PROGRESS_MIN_ROWS and click.get_text_stream("stderr").isatty():
+            click.echo(f"\r{self.label} {rows}", nl=False, err=True)
+            self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            click.echo("", err=True)
+            self.shown = False
 
 
 def summary_lines(report: ImportReport) -> list[str]:
@@ -99,12 +117,16 @@ def import_households(file: Path, town: str | None, dry_run: bool):
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         click.echo(gettext("Reading %(file)s…", file=file.name), err=True)
         started = time.monotonic()
-        bar = ProgressBar(gettext("Importing"))
+        counter = ReadingCounter(gettext("Rows read:"))
+        bar = ProgressBar(gettext("Importing"), counter)
         try:
-            report = import_file(file, town_name=town, progress=bar, dry_run=dry_run)
+            report = import_file(
+                file, town_name=town, progress=bar, reading=counter, dry_run=dry_run
+            )
         except ImportFileError as exc:
             raise click.ClickException(str(exc.message)) from exc
         finally:
+            counter.close()
             bar.close()
             db.session.rollback()
         if dry_run:

@@ -189,8 +189,11 @@ class Staging:
         self.conn.close()
 
 
-def stage(path: Path, directory: Path, max_rows: int) -> Staging:
-    """Read every data row of the file into a Staging; rows without a code become errors."""
+def stage(path: Path, directory: Path, max_rows: int, reading=None) -> Staging:
+    """Read every data row of the file into a Staging; rows without a code become errors.
+
+    `reading(rows_read)` is told of progress now and then: the total is not known yet.
+    """
     with rows_of(path) as rows:
         indexes, labels = find_header(rows)
         staging = Staging(directory, labels)
@@ -215,6 +218,8 @@ def stage(path: Path, directory: Path, max_rows: int) -> Staging:
             if len(batch) >= BATCH:
                 staging.add(batch)
                 batch = []
+                if reading is not None:
+                    reading(staging.rows)
         staging.add(batch)
         staging.finish()
     return staging

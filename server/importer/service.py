@@ -25,6 +25,7 @@ def import_file(
     town_name: str | None = None,
     actor: User | None = None,
     progress: Progress | None = None,
+    reading: Callable[[int], None] | None = None,
     dry_run: bool = False,
     source_name: str | None = None,
 ) -> ImportReport:
@@ -32,13 +33,15 @@ def import_file(
 
     Households are written whole or not at all; bad rows come back in the report. `actor` is
     the importing user (None for a command), whose scope limits what may be written.
+    `reading(rows_read)` reports the first pass over the file, `progress(done_rows,
+    total_rows)` the writing that follows.
     Raises ImportFileError when the file as a whole cannot be imported.
     """
     path = Path(path)
     scope = scope_for(actor, town_name)
     max_rows = current_app.config["IMPORT_MAX_ROWS"]
     with TemporaryDirectory(prefix="zoufang-import-") as scratch:
-        staging = stage(path, Path(scratch), max_rows)
+        staging = stage(path, Path(scratch), max_rows, reading)
         try:
             directory = Directory.load()
             scope = check_town_choice(scope, directory, "town" in staging.labels)
