@@ -320,6 +320,27 @@ def test_a_household_without_cadres_in_the_file_keeps_its_cadres(world, tmp_path
     assert active_cadres(household("H0001")) == {"chengzi_cadre"}
 
 
+def test_cadres_are_found_by_phone_then_by_name_within_the_town(world, tmp_path):
+    world.users["other_cadre"].phone = "13911112222"
+    world.users["town_supervisor"].phone = "13933334444"
+    world.users["shamao_cadre"].phone = None
+    db.session.commit()
+    rows = [
+        row("K001", "城子村", "甲", "甲", person(101), "户主", cadre=("shamao_cadre", None)),
+        row("K002", "城子村", "乙", "乙", person(102), "户主", cadre=("某干部", "13911112222")),
+        row("K003", "城子村", "丙", "丙", person(103), "户主", cadre=("某督导", "13933334444")),
+        row("K004", "城子村", "丁", "丁", person(104), "户主", cadre=("无电话", None)),
+    ]
+    report = import_file(write_xlsx(tmp_path / "r.xlsx", rows), town_name="太河镇")
+    assert report.households_created == 1 and report.cadres_created == 0
+    assert active_cadres(household("K001")) == {"shamao_cadre"}
+    assert {(e.household_code, e.field, e.message) for e in report.errors} == {
+        ("K002", "cadre_phone", "该电话是其他镇干部的电话"),
+        ("K003", "cadre_phone", "该电话已属于其他账号"),
+        ("K004", "cadre_name", "新干部需要填写干部电话"),
+    }
+
+
 # -- bad rows ---------------------------------------------------------------------------------
 
 
