@@ -2,7 +2,14 @@
 
 from pathlib import Path
 
-from flask import Blueprint, current_app, redirect, request, send_from_directory
+from flask import (
+    Blueprint,
+    current_app,
+    has_request_context,
+    redirect,
+    request,
+    send_from_directory,
+)
 
 bp = Blueprint("pages", __name__)
 
@@ -12,13 +19,14 @@ STATIC_DIR = ROOT / "static"
 
 
 def select_locale() -> str:
-    languages = current_app.config["LANGUAGES"]
+    """The cookie's language, else the browser's, else the default (always outside requests)."""
+    config = current_app.config
+    if not has_request_context():
+        return config["BABEL_DEFAULT_LOCALE"]
     chosen = request.cookies.get("lang")
-    if chosen in languages:
+    if chosen in config["LANGUAGES"]:
         return chosen
-    return request.accept_languages.best_match(
-        languages, current_app.config["BABEL_DEFAULT_LOCALE"]
-    )
+    return request.accept_languages.best_match(config["LANGUAGES"], config["BABEL_DEFAULT_LOCALE"])
 
 
 @bp.get("/")

@@ -1,0 +1,91 @@
+"""The plain function that imports a registry file: used by the command, the API and the bench."""
+
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+from flask import current_app
+
+from ..models import User
+from .reading import stage
+from .references import Directory, check_town_choice, scope_for
+from .report import ImportReport
+from .validation import plan_household
+from .writing import RegistryWriter
+
+CHUNK_HOUSEHOLDS = 500
+
+Progress = Callable[[int, int], None]
+
+
+def import_file(
+    path,
+    *,
+    town_name: str | None = None,
+    actor: User | None = None,
+    progress: Progress | None = None,
+    reading: Callable[[int], None] | None = None,
+    dry_run: bool = False,
+    source_name: str | None = None,
+) -> ImportReport:
+    """Import households from an XLSX or CSV file, one row per member.
+
+    Households are written whole or not at all; bad rows come back in the report. `actor` is
+    the importing user (None for a command), whose scope limits what may be written.
+    `reading(rows_read)` reports the first pass over the file, `progress(done_rows,
+    total_rows)` the writing that follows.
+    Raises ImportFileError when the file as a whole cannot be imported.
+    """
+    path = Path(path)
+    scope = scope_for(actor, town_name)
+    max_rows = current_app.config["IMPORT_MAX_ROWS"]
+    with TemporaryDirectory(prefix="zoufang-import-") as scratch:
+        staging = stage(path, Path(scratch), max_rows, reading)
+        try:
+            directory = Directory.load()
+            scope = check_town_choice(scope, directory, "town" in staging.labels)
+            report = ImportReport(rows=staging.rows, dry_run=dry_run)
+            report.add_errors(staging.errors)
+            writer = RegistryWriter(
+                scope=scope,
+                directory=directory,
+                labels=staging.labels,
+                file_codes=staging.codes(),
+                report=report,
+                actor=actor,
+                reason=f"import {source_name or path.name}"[:200],
+            )
+            done = len(staging.errors)
+            _tell(progress, done, staging.rows)
+            for chunk in _chunks(staging.households(), CHUNK_HOUSEHOLDS):
+                writer.write(_plans(chunk, staging.labels, report))
+                done += sum(len(rows) for _code, rows in chunk)
+                _tell(progress, done, staging.rows)
+            writer.finish()
+        finally:
+            staging.close()
+    report.errors.sort(key=lambda e: (e.row or 0, e.column or ""))
+    return report
+
+
+def _plans(chunk, labels, report: ImportReport) -> list:
+    plans = []
+    for code, rows in chunk:
+        plan, errors = plan_household(code, rows, labels)
+        if plan is None:
+            report.reject(errors)
+        else:
+            plans.append(plan)
+    return plans
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _tell(progress: Progress | None, done: int, total: int) -> None:
+    if progress is not None:
+        progress(done, total)
