@@ -21,6 +21,13 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+def include_object(obj, name, type_, reflected, compare_to):
+    """Leave out of autogenerate the model objects meant for another database only
+    (marked with info={"dialect": ...}, e.g. PostgreSQL's trigram indexes)."""
+    only_on = getattr(obj, "info", {}).get("dialect")
+    return reflected or only_on is None or only_on == context.get_bind().dialect.name
+
+
 def get_engine():
     return current_app.extensions["migrate"].db.engine
 
@@ -92,6 +99,7 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
     conf_args.setdefault("render_item", render_item)
+    conf_args.setdefault("include_object", include_object)
 
     connectable = get_engine()
 
