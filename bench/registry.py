@@ -465,7 +465,16 @@ def report(results: dict[str, Figures]) -> str:
                 cells += f"{p50:>14.1f} ms{p95:>6.1f}{' !' if p95 >= 100 else '  '}"
             lines.append(f"{case:<30}{role:<17}{cells}")
     lines.append("(ms; ! marks a p95 at or over the 100 ms target)")
+    lines.append(load_note())
     return "\n".join(lines)
+
+
+def load_note() -> str:
+    """Latency on a shared machine depends on what else runs: say how busy it was."""
+    one, five, _ = os.getloadavg()
+    return (
+        f"Load average at the end: {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} CPUs"
+    )
 
 
 def parse_args(argv=None):
