@@ -126,7 +126,7 @@ def _showcase_cadre(built: RegistryBuild, password_hash: str) -> str:
     )
     cadre = db.session.get(User, built.showcase_cadre_id)
     return (
-        f"cadre {cadre.display_name}: {built.showcase_households} households in "
+        f"{cadre.display_name}, a cadre: {built.showcase_households} households in "
         f"{_showcase_village(built)}, {built.showcase_overdue} overdue"
     )
 

@@ -140,6 +140,7 @@ def _fill_households(
     )
     serials = [0] * len(villages)
     home = places.TOWN_CENTRE
+    home_phone = f"0533-5{rng.randrange(10**6):06d}"  # the nursing home's office
     for household, size in zip(slots, sizes, strict=True):
         village = villages[household.village]
         serials[household.village] += 1
@@ -151,7 +152,7 @@ def _fill_households(
         if household.nursing:
             household.address = places.nursing_home_address(town_name, village.name)
             household.lat, household.lon = places.near(rng, *home, 15)
-            household.phone = "0533-" + f"5{rng.randrange(10**6):06d}"
+            household.phone = home_phone
         else:
             household.address = places.address(town_name, village.name, number)
             household.lat, household.lon = places.near(
