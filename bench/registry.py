@@ -481,12 +481,10 @@ def report(results: dict[str, Figures]) -> str:
     return "\n".join(lines)
 
 
-def load_note() -> str:
+def load_note(when: str) -> str:
     """Latency on a shared machine depends on what else runs: say how busy it was."""
     one, five, _ = os.getloadavg()
-    return (
-        f"Load average at the end: {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} CPUs"
-    )
+    return f"Load average {when}: {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} CPUs"
 
 
 def parse_args(argv=None):
