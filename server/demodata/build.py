@@ -46,7 +46,8 @@ def build_registry(
     town_code: str = "370302107",
     village_names: list[str] | None = None,
 ) -> RegistryBuild:
-    """Plan a town's registry from `seed` and write it; the caller commits.
+    """Plan the registry of a town that has no households yet from `seed`, and write it; the
+    caller commits.
 
     `town_code` (9 digits) starts every village and household code, so towns built with
     different codes never collide. ID numbers and cadre phones already in the database are
@@ -55,8 +56,10 @@ def build_registry(
     problem = validate_size(households, villages)
     if problem:
         raise ValueError(f"A registry of {households} households in {villages} villages {problem}.")
-    town = _town(session, town_name)
     names = village_names or places.village_names(villages, _names_rng(seed, town_code))
+    if len(names) < villages:
+        raise ValueError(f"{villages} villages need as many names; {len(names)} given.")
+    town = _town(session, town_name)
     plan = plan_registry(
         households=households,
         village_names=names[:villages],
