@@ -175,3 +175,24 @@ def test_a_registry_too_small_for_its_villages_is_refused(app):
     result = seed(app, "--households", "40", "--villages", "20", "--today", TODAY)
     assert result.exit_code != 0 and "needs at least" in result.output
     assert db.session.scalar(select(func.count()).select_from(Household)) == 0
+
+
+def all_pages(client, query: str) -> list[int]:
+    ids, cursor = [], ""
+    while cursor is not None:
+        page = client.get(f"/api/households?limit=7&{query}&cursor={cursor}").get_json()
+        ids, cursor = ids + [h["id"] for h in page["items"]], page["next_cursor"]
+    return ids
+
+
+def test_a_town_supervisors_pages_walk_every_village_in_id_order(app, login):
+    """Their pages merge each village's first households; the result is plain id order."""
+    assert seed(app, *SMALL).exit_code == 0
+    client = login("supervisor", DEMO_PASSWORD)
+    everyone = list(db.session.scalars(select(Household.id).order_by(Household.id)))
+    assert all_pages(client, "") == everyone
+    b_class = select(Household.id).where(Household.klass == "B").order_by(Household.id)
+    assert all_pages(client, "klass=B") == list(db.session.scalars(b_class))
+    surname = db.session.scalar(select(Household.head_name).limit(1))[0]
+    named = select(Household.id).where(Household.head_name.contains(surname))
+    assert all_pages(client, f"q={surname}") == list(db.session.scalars(named.order_by("id")))
