@@ -16,7 +16,6 @@ from .models import Household, Town, User, Village
 demo_cli = AppGroup("demo", help="Demo data.")
 
 DEMO_PASSWORD = "zoufang-demo"
-SHOWCASE_VILLAGE = "城子村"
 
 
 @demo_cli.command("seed")
@@ -59,7 +58,7 @@ def _demo_accounts(built: RegistryBuild) -> list[tuple[str, str]]:
     """Create the demo logins, all with DEMO_PASSWORD; existing usernames are left alone."""
     password_hash = passwords.hash_password(DEMO_PASSWORD)  # once: argon2 is slow on purpose
     town = db.session.get(Town, built.town_id)
-    showcase = db.session.get(Village, built.village_ids[_showcase_village(built)])
+    showcase = db.session.get(Village, built.village_ids[built.showcase_village])
     town_households = built.households
     village_households = db.session.scalar(
         select(func.count()).select_from(Household).where(Household.village_id == showcase.id)
@@ -77,7 +76,7 @@ def _demo_accounts(built: RegistryBuild) -> list[tuple[str, str]]:
         (
             "cunwei",
             "supervisor",
-            f"{showcase.name}村两委",
+            f"{showcase.name}两委",
             town,
             [showcase],
             f"{showcase.name} only ({village_households:,} households)",
@@ -104,12 +103,6 @@ def _demo_accounts(built: RegistryBuild) -> list[tuple[str, str]]:
     return logins
 
 
-def _showcase_village(built: RegistryBuild) -> str:
-    return (
-        SHOWCASE_VILLAGE if SHOWCASE_VILLAGE in built.village_ids else next(iter(built.village_ids))
-    )
-
-
 def _username_taken(username: str) -> bool:
     query = select(User.id).where(func.lower(User.username) == username)
     return db.session.scalar(query) is not None
@@ -127,7 +120,7 @@ def _showcase_cadre(built: RegistryBuild, password_hash: str) -> str:
     cadre = db.session.get(User, built.showcase_cadre_id)
     return (
         f"{cadre.display_name}, a cadre: {built.showcase_households} households in "
-        f"{_showcase_village(built)}, {built.showcase_overdue} overdue"
+        f"{built.showcase_village}, {built.showcase_overdue} overdue"
     )
 
 

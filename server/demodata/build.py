@@ -29,6 +29,7 @@ class RegistryBuild:
     crops: int
     by_klass: dict[str, int]
     # The cadre of about 8 households in the first village (a C and a D among them).
+    showcase_village: str
     showcase_cadre_id: int | None
     showcase_households: int
     showcase_overdue: int
@@ -171,6 +172,7 @@ def _write(session: Session, town: Town, plan: RegistryPlan, since: datetime) ->
         visits=len(visit_ids),
         crops=len(crop_rows),
         by_klass=dict(sorted(Counter(h.klass for h in plan.households).items())),
+        showcase_village=plan.villages[0].name,
         showcase_cadre_id=cadre_ids[showcase] if showcase is not None else None,
         showcase_households=sum(1 for h in plan.households if h.cadre == showcase),
         showcase_overdue=sum(1 for h in plan.households if h.cadre == showcase and h.overdue),
