@@ -66,9 +66,11 @@ def household_sizes(
         sizes.append(1 if single else rng.choices(list(weights), list(weights.values()))[0])
     adjustable = [i for i, k in enumerate(klasses) if k in ("A", "B")]
     difference = target - sum(sizes)
-    while difference and adjustable:
+    step = 1 if difference > 0 else -1
+    room = sum((MAX_SIZE - 1 - sizes[i]) if step > 0 else (sizes[i] - 1) for i in adjustable)
+    difference = step * min(abs(difference), room)  # as close as the households allow
+    while difference:
         i = adjustable[rng.randrange(len(adjustable))]
-        step = 1 if difference > 0 else -1
         if 1 <= sizes[i] + step <= MAX_SIZE - 1:
             sizes[i] += step
             difference -= step
