@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from urllib.parse import quote
 
 import psycopg
 from flask_migrate import upgrade
@@ -36,7 +37,7 @@ from openpyxl import Workbook
 from sqlalchemy import and_, func, select
 from sqlalchemy.engine import make_url
 
-from server import create_app, pagination
+from server import access, create_app, pagination
 from server.demodata import build_registry
 from server.demodata.places import village_names
 from server.extensions import db
@@ -204,22 +205,12 @@ def counts() -> dict:
 # --- the requests ----------------------------------------------------------------------------
 
 
-def scope_of(username: str):
-    """Household rows the user can see, as a query (ids in order)."""
-    from server import access
-
-    user = db.session.scalar(select(User).where(User.username == username))
-    return user, access.households(user).order_by(Household.id)
-
-
 def request_cases(username: str, rng: random.Random) -> dict:
     """Request URLs per case for one user; each case is a list to cycle through."""
-    user, scope = scope_of(username)
-    rows = db.session.execute(
-        scope.with_only_columns(
-            Household.id, Household.village_id, Household.head_name, Household.code
-        )
-    ).all()
+    user = db.session.scalar(select(User).where(User.username == username))
+    scope = access.households(user).order_by(Household.id)
+    columns = (Household.id, Household.village_id, Household.head_name, Household.code)
+    rows = db.session.execute(scope.with_only_columns(*columns)).all()
     ids = [r.id for r in rows]
     village_id = rows[len(rows) // 2].village_id
     names = [r.head_name for r in rng.sample(rows, min(50, len(rows)))]
@@ -229,7 +220,7 @@ def request_cases(username: str, rng: random.Random) -> dict:
         "list, village + class filter": [
             f"/api/households?limit=50&village_id={village_id}&klass=B"
         ],
-        "search, head name": [f"/api/households?limit=50&q={name}" for name in names],
+        "search, head name": [f"/api/households?limit=50&q={quote(name)}" for name in names],
         "search, code prefix": [f"/api/households?limit=50&q={prefix}" for prefix in prefixes],
         "household detail": [f"/api/households/{i}" for i in rng.sample(ids, min(100, len(ids)))],
     }
