@@ -23,6 +23,15 @@ def _village_ids(user: User):
     return select(Village.id).where(Village.town_id == user.town_id)
 
 
+def scope_village_ids(user: User) -> list[int] | None:
+    """The villages a supervisor oversees, as ids; None for roles not scoped by village."""
+    if user.role != "supervisor":
+        return None
+    if user.villages:
+        return [v.id for v in user.villages]
+    return list(db.session.scalars(_village_ids(user).order_by(Village.id)))
+
+
 def household_condition(user: User) -> ColumnElement[bool]:
     if user.role == "admin":
         return true()

@@ -53,6 +53,21 @@ class Household(db.Model):
         # Keyset pagination and filters walk these.
         Index("ix_household_village_id_id", "village_id", "id"),
         Index("ix_household_klass_id", "klass", "id"),
+        # PostgreSQL only: search by any part of the head's name (trigrams), by code prefix
+        # whatever the database's collation (pattern ops). SQLite scans, fast enough there.
+        Index(
+            "ix_household_head_name_trgm",
+            "head_name",
+            postgresql_using="gin",
+            postgresql_ops={"head_name": "gin_trgm_ops"},
+            info={"dialect": "postgresql"},  # migrations/env.py: autogenerate there only
+        ).ddl_if(dialect="postgresql"),
+        Index(
+            "ix_household_code_pattern",
+            "code",
+            postgresql_ops={"code": "varchar_pattern_ops"},
+            info={"dialect": "postgresql"},
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
