@@ -30,6 +30,8 @@ DEFAULTS = {
     "PAGE_SIZE_DEFAULT": 50,
     "PAGE_SIZE_MAX": 200,
     "IMPORT_MAX_ROWS": 500_000,
+    # The folder holding pwa/ and static/ (None: the repository); hashed once at start.
+    "APP_SHELL_DIR": None,
 }
 
 
