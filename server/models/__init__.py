@@ -12,7 +12,7 @@ from .registry import (
     Town,
     Village,
 )
-from .sync import DataConflict, DeviceStatus
+from .sync import ChangeCounter, DataConflict, DeviceStatus, SyncRecord
 from .types import UTCDateTime, new_uuid, utcnow
 from .users import ROLES, LoginFailure, User, supervisor_village
 from .visits import Photo, Visit
@@ -24,6 +24,7 @@ __all__ = [
     "SEXES",
     "Assignment",
     "AuditEvent",
+    "ChangeCounter",
     "CropRecord",
     "DataConflict",
     "DeviceStatus",
@@ -31,6 +32,7 @@ __all__ = [
     "LoginFailure",
     "Member",
     "Photo",
+    "SyncRecord",
     "Town",
     "UTCDateTime",
     "User",
