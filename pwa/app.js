@@ -4,7 +4,7 @@
 import { initLang, lang, setLang, t } from './i18n/index.js';
 import * as outbox from './outbox.js';
 import { getMeta } from './store.js';
-import { releaseBlobUrls } from './views/dom.js';
+import { newBlobBatch } from './views/dom.js';
 import { householdDetailView } from './views/household.js';
 import { householdsView } from './views/households.js';
 import { signinView } from './views/signin.js';
@@ -25,30 +25,41 @@ const ctx = {
   syncNow: () => runFlush(true),
 };
 
-let current = null;
+let current = null; // the view on screen, with its refresh()
 
 // ---------------------------------------------------------------- routing
 
 const ROUTES = [
-  [/^#\/h\/(\d+)$/, (m) => householdDetailView($('view'), ctx, Number(m[1]))],
-  [/^#\/visit\/(\d+)$/, (m) => visitFormView($('view'), ctx, { householdId: Number(m[1]) })],
-  [/^#\/fix\/([0-9a-f-]+)$/, (m) => visitFormView($('view'), ctx, { fixUuid: m[1] })],
-  [/^#\/sync$/, () => syncView($('view'), ctx)],
-  [/^#\/signin$/, () => signinView($('view'), ctx)],
+  [/^#\/h\/(\d+)$/, (root, m) => householdDetailView(root, ctx, Number(m[1]))],
+  [/^#\/visit\/(\d+)$/, (root, m) => visitFormView(root, ctx, { householdId: Number(m[1]) })],
+  [/^#\/fix\/([0-9a-f-]+)$/, (root, m) => visitFormView(root, ctx, { fixUuid: m[1] })],
+  [/^#\/sync$/, (root) => syncView(root, ctx)],
+  [/^#\/signin$/, (root) => signinView(root, ctx)],
 ];
 
+// Views render into a detached element; only the latest route goes on screen, so a slow
+// view finishing late cannot cover the one the cadre went to since.
+let generation = 0;
+
 async function route() {
-  releaseBlobUrls();
-  current = null;
+  const mine = ++generation;
+  const releasePrevious = newBlobBatch();
   renderChrome();
+  const root = document.createElement('div');
+  let view = null;
   if (!ctx.session) {
-    signinView($('view'), ctx);
-    return;
+    signinView(root, ctx);
+  } else {
+    const hash = window.location.hash;
+    const match = ROUTES.map(([pattern, render]) => [pattern.exec(hash), render]).find(([m]) => m);
+    view = await (match ? match[1](root, match[0]) : householdsView(root, ctx));
   }
-  const hash = window.location.hash;
-  const match = ROUTES.map(([pattern, view]) => [pattern.exec(hash), view]).find(([m]) => m);
-  current = (await (match ? match[1](match[0]) : householdsView($('view'), ctx))) || null;
+  if (mine !== generation) return;
+  $('view').replaceChildren(root);
+  current = view || null;
+  releasePrevious();
   window.scrollTo(0, 0);
+  root.querySelector('[autofocus]')?.focus();
 }
 
 let refreshQueued = false;
@@ -111,13 +122,18 @@ async function runFlush(force) {
   if (!ctx.session || ctx.session.expired) return null;
   const result = await outbox.flush({ force, appVersion: APP_VERSION });
   ctx.session = (await getMeta('session')) || null;
+  await scheduleRetry();
+  refreshSoon();
+  return result;
+}
+
+// After a failed flush (here or in the service worker), try again when its backoff ends.
+async function scheduleRetry() {
   clearTimeout(retryTimer);
-  const next = result.nextAttemptAt || ((await getMeta('sync')) || {}).nextAttemptAt;
+  const next = ((await getMeta('sync')) || {}).nextAttemptAt;
   if (next && next > Date.now()) {
     retryTimer = setTimeout(() => runFlush(false), next - Date.now() + 100);
   }
-  refreshSoon();
-  return result;
 }
 
 async function requestBackgroundSync() {
@@ -145,7 +161,10 @@ function watchTriggers() {
   if (typeof BroadcastChannel === 'function') {
     new BroadcastChannel('zoufang').onmessage = ({ data }) => {
       if (data?.type === 'syncing') ctx.syncing = true;
-      if (data?.type === 'synced') ctx.syncing = false;
+      if (data?.type === 'synced') {
+        ctx.syncing = false;
+        scheduleRetry();
+      }
       refreshSoon();
     };
   }
@@ -187,13 +206,12 @@ async function registerWorker() {
   });
   try {
     const registration = await navigator.serviceWorker.register('/sw.js', { type: 'module', scope: '/' });
-    offer(registration.waiting);
-    registration.addEventListener('updatefound', () => {
-      const worker = registration.installing;
-      worker?.addEventListener('statechange', () => {
-        if (worker.state === 'installed') offer(worker);
-      });
+    const watch = (worker) => worker?.addEventListener('statechange', () => {
+      if (worker.state === 'installed') offer(worker);
     });
+    offer(registration.waiting);
+    watch(registration.installing); // an update found before this page listened
+    registration.addEventListener('updatefound', () => watch(registration.installing));
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'visible') registration.update().catch(() => {});
     });

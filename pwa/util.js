@@ -48,4 +48,10 @@ export function isArea(text) {
   return /^\d{1,6}(\.\d{1,2})?$/.test(String(text).trim());
 }
 
+// "0.50" -> "0.5", "6.00" -> "6": how a cadre writes an area.
+export function formatArea(text) {
+  const value = String(text ?? '');
+  return value.includes('.') ? value.replace(/\.?0+$/, '') : value;
+}
+
 export const DAY_MS = 24 * 3600 * 1000;

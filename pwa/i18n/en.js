@@ -68,7 +68,7 @@ export default {
   'situation.health': 'Health',
   'situation.income': 'Income',
   'situation.housing': 'Housing',
-  'situation.schooling': 'Schooling',
+  'situation.schooling': 'School',
   'trend.same': 'Same',
   'trend.better': 'Better',
   'trend.worse': 'Worse',
@@ -108,6 +108,8 @@ export default {
 
   'fix.title': 'Fix and send again',
   'fix.reason': 'The server refused it:',
+  'fix.invalid': 'Some entries are not accepted; please correct:',
+  'visit.location': 'Location',
   'fix.resend': 'Send again',
   'fix.queued': 'Fixed; it will be sent again.',
   'fix.gone': 'This record was sent already or no longer exists.',

@@ -108,6 +108,8 @@ export default {
 
   'fix.title': '修改后重新提交',
   'fix.reason': '服务器退回原因：',
+  'fix.invalid': '有些内容不符合要求，请修改：',
+  'visit.location': '位置',
   'fix.resend': '重新提交',
   'fix.queued': '已修改，将重新上传。',
   'fix.gone': '这条记录已经上传或不存在。',

@@ -20,15 +20,23 @@ export function h(tag, attrs, ...children) {
   return el;
 }
 
-// Object URLs for blobs shown in the current view, released when the view changes.
-const urls = [];
+// Object URLs for blobs a view shows; each route starts a new batch and frees the last one
+// once its own view is on screen.
+let batch = [];
 export function blobUrl(blob) {
   const url = URL.createObjectURL(blob);
-  urls.push(url);
+  batch.push(url);
   return url;
 }
-export function releaseBlobUrls() {
-  urls.splice(0).forEach((url) => URL.revokeObjectURL(url));
+export function newBlobBatch() {
+  const previous = batch;
+  batch = [];
+  return () => previous.forEach((url) => URL.revokeObjectURL(url));
+}
+
+// replaceChildren without the "null" text a missing optional part would leave.
+export function fill(root, ...children) {
+  root.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
 }
 
 export function klassBadge(klass, label) {

@@ -2,12 +2,12 @@
 
 import { formatDate, formatDateTime, relativeDays, t } from '../i18n/index.js';
 import { householdView, SITUATION } from '../model.js';
-import { fenToYuan } from '../util.js';
-import { blobUrl, h, klassBadge } from './dom.js';
+import { fenToYuan, formatArea } from '../util.js';
+import { blobUrl, fill, h, klassBadge } from './dom.js';
 
 export function cropLine(crop) {
   const name = crop.crop === 'other' ? crop.crop_name || t('crop.other') : t(`crop.${crop.crop}`);
-  const parts = [`${name} ${t('crop.areaValue', { mu: crop.area_mu })}`];
+  const parts = [`${name} ${t('crop.areaValue', { mu: formatArea(crop.area_mu) })}`];
   if (crop.plants) parts.push(t('crop.plantsValue', { n: crop.plants }));
   if (crop.yield_kg) parts.push(t('crop.yieldValue', { kg: crop.yield_kg }));
   if (crop.expected_income_fen !== null && crop.expected_income_fen !== undefined) {
@@ -73,17 +73,18 @@ export async function householdDetailView(root, ctx, householdId) {
   async function render() {
     const view = await householdView(householdId, ctx.session.user.id);
     if (!view) {
-      root.replaceChildren(h('p', { class: 'empty' }, t('household.missing')), h('a', { href: '#/' }, t('nav.back')));
+      fill(root, h('p', { class: 'empty' }, t('household.missing')), h('a', { href: '#/' }, t('nav.back')));
       return;
     }
     const { household, visits, photos, due } = view;
     const crops = household.crops || [];
     const reports = (household.reports || []).filter((r) => !r.status || r.status === 'open');
-    root.replaceChildren(
+    fill(root, 
       h('a', { class: 'back', href: '#/' }, `‹ ${t('nav.households')}`),
       h('header', { class: 'household-head' },
         h('h1', null, klassBadge(household.klass, t(`klass.${household.klass}`)), ' ', household.head_name),
         h('p', { class: 'muted' }, `${household.village?.name || ''} · ${household.code} · ${t(`klass.${household.klass}`)}`),
+        household.address ? h('p', { class: 'muted' }, household.address) : null,
         h('p', null, due.due
           ? h('span', { class: due.overdue ? 'due overdue' : 'due' },
             t(due.overdue ? 'due.overdue' : 'due.next', { when: relativeDays(due.due) }))
@@ -101,7 +102,6 @@ export async function householdDetailView(root, ctx, householdId) {
       section(t('household.visits'), visits.length
         ? h('ul', { class: 'visits' }, visits.map((v) => visitItem(v, photos)))
         : h('p', { class: 'muted' }, t('household.noVisits'))),
-      household.address ? h('p', { class: 'muted' }, household.address) : null,
     );
   }
   await render();

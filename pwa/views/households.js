@@ -2,7 +2,7 @@
 
 import { formatDate, relativeDays, t } from '../i18n/index.js';
 import { householdRows, matches } from '../model.js';
-import { h, klassBadge } from './dom.js';
+import { fill, h, klassBadge } from './dom.js';
 
 function dueLabel(due) {
   if (due.last === null && due.due === null) return h('span', { class: 'due overdue' }, t('due.never'));
@@ -50,7 +50,7 @@ export async function householdsView(root, ctx) {
   }
 
   search.addEventListener('input', draw);
-  root.replaceChildren(h('section', null, h('h1', null, t('list.title')), search, count, list));
+  fill(root, h('section', null, h('h1', null, t('list.title')), search, count, list));
   await refresh();
   return { refresh };
 }

@@ -2,7 +2,7 @@
 
 import * as api from '../api.js';
 import { t } from '../i18n/index.js';
-import { h } from './dom.js';
+import { fill, h } from './dom.js';
 
 export function signinView(root, ctx) {
   const previous = ctx.session?.user;
@@ -33,7 +33,7 @@ export function signinView(root, ctx) {
     }
   }
 
-  root.replaceChildren(h('section', { class: 'signin' },
+  fill(root, h('section', { class: 'signin' },
     h('h1', null, t('signin.title')),
     previous ? h('p', { class: 'notice' }, t('signin.again', { name: previous.display_name })) : null,
     h('form', { onsubmit: onSubmit },
@@ -42,5 +42,5 @@ export function signinView(root, ctx) {
       error,
       submit),
   ));
-  (previous ? password : username).focus();
+  (previous ? password : username).setAttribute('autofocus', '');
 }

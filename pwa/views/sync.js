@@ -3,7 +3,7 @@
 import { formatBytes, formatDateTime, t } from '../i18n/index.js';
 import * as outbox from '../outbox.js';
 import { getAll } from '../store.js';
-import { blobUrl, h } from './dom.js';
+import { blobUrl, fill, h } from './dom.js';
 import { rejectionNotice } from './visit.js';
 
 const LOW_STORAGE_BYTES = 200 * 1024 * 1024;
@@ -73,7 +73,7 @@ export async function syncView(root, ctx) {
     const sync = summary.sync;
     const low = space && space.free < LOW_STORAGE_BYTES;
     const recent = summary.sent.slice(0, 20);
-    root.replaceChildren(
+    fill(root, 
       h('h1', null, t('sync.title')),
       statusLine(sync, ctx),
       ctx.session.expired ? h('a', { class: 'button primary big', href: '#/signin' }, t('sync.signIn')) : null,
@@ -86,7 +86,7 @@ export async function syncView(root, ctx) {
           h('dd', { class: low ? 'bad' : '' }, t('sync.free', { free: formatBytes(space.free) }))] : null),
       low ? h('p', { class: 'notice bad' }, t('sync.lowStorage')) : null,
       h('button', {
-        type: 'button', class: 'primary big', id: 'sync-now', disabled: ctx.syncing,
+        type: 'button', class: 'primary big', id: 'sync-now',
         onclick: () => ctx.syncNow(),
       }, t('sync.now')),
       summary.otherUsers ? h('p', { class: 'muted' }, t('sync.otherUsers', { n: summary.otherUsers })) : null,

@@ -6,8 +6,8 @@ import { CROPS, EVENTS, householdView, lastCrops, SITUATION, TRENDS } from '../m
 import * as outbox from '../outbox.js';
 import { preparePhoto } from '../photos.js';
 import { get } from '../store.js';
-import { fenToYuan, isArea, isoWithOffset, localInputValue, uuid, yuanToFen } from '../util.js';
-import { blobUrl, h } from './dom.js';
+import { fenToYuan, formatArea, isArea, isoWithOffset, localInputValue, uuid, yuanToFen } from '../util.js';
+import { blobUrl, fill, h } from './dom.js';
 
 const WHOLE = /^\d{1,9}$/;
 
@@ -17,8 +17,9 @@ function choice(name, value, label, checked) {
 }
 
 function situationRow(key, current) {
-  return h('fieldset', { class: 'row' },
-    h('legend', null, t(`situation.${key}`)),
+  const label = t(`situation.${key}`);
+  return h('div', { class: 'row', role: 'radiogroup', 'aria-label': label },
+    h('span', { class: 'row-label' }, label),
     h('div', { class: 'segmented' },
       TRENDS.map((trend) => choice(`situation-${key}`, trend, t(`trend.${trend}`), (current || 'same') === trend))));
 }
@@ -45,7 +46,7 @@ function cropFieldset(crop, onRemove) {
       h('button', { type: 'button', class: 'link danger', onclick: () => onRemove(fieldset) }, t('crop.remove'))),
     named,
     h('div', { class: 'grid2' },
-      h('label', null, t('crop.area'), numberInput('area_mu', crop.area_mu, 'decimal')),
+      h('label', null, t('crop.area'), numberInput('area_mu', formatArea(crop.area_mu), 'decimal')),
       h('label', null, t('crop.income'), numberInput('income_yuan', fenToYuan(crop.expected_income_fen), 'decimal')),
       h('label', null, t('crop.plants'), numberInput('plants', crop.plants)),
       h('label', null, t('crop.yield'), numberInput('yield_kg', crop.yield_kg))));
@@ -76,21 +77,41 @@ function readCrop(fieldset, seasonYear, errors, index) {
   return crop;
 }
 
-// The server's reasons, one line per field: {"crops": {"0": {"area_mu": ["..."]}}} and the like.
+// The server's reasons, one line per field, under the form's own labels:
+// {"crops": {"0": {"area_mu": ["..."]}}} -> "第 1 种作物 · 面积（亩）: ...".
+const FIELD_LABELS = {
+  visited_at: 'visit.time', notes: 'visit.notes', needs: 'visit.needs', follow_up: 'visit.followUp',
+  sudden_event: 'visit.event', situation: 'visit.situation', crops: 'visit.crops', photo_uuids: 'visit.photos',
+  location: 'visit.location', crop: 'crop.kind', crop_name: 'crop.name', area_mu: 'crop.area',
+  plants: 'crop.plants', yield_kg: 'crop.yield', expected_income_fen: 'crop.income',
+  health: 'situation.health', income: 'situation.income', housing: 'situation.housing',
+  schooling: 'situation.schooling',
+};
+
+function fieldLabel(path) {
+  const parts = path.split('.');
+  if (parts[0] === 'crops' && /^\d+$/.test(parts[1] || '')) {
+    const rest = parts.slice(2).map((p) => (FIELD_LABELS[p] ? t(FIELD_LABELS[p]) : p));
+    return [t('crop.label', { n: Number(parts[1]) + 1 }), ...rest].join(' · ');
+  }
+  return parts.map((p) => (FIELD_LABELS[p] ? t(FIELD_LABELS[p]) : p)).join(' · ');
+}
+
 function reasonLines(error) {
   const lines = [];
   const walk = (value, path) => {
-    if (Array.isArray(value)) value.forEach((v) => (typeof v === 'string' ? lines.push(`${path}: ${v}`) : walk(v, path)));
+    if (Array.isArray(value)) value.forEach((v) => (typeof v === 'string' ? lines.push(`${fieldLabel(path)}: ${v}`) : walk(v, path)));
     else if (value && typeof value === 'object') Object.entries(value).forEach(([k, v]) => walk(v, path ? `${path}.${k}` : k));
-    else if (value) lines.push(`${path}: ${value}`);
+    else if (value) lines.push(`${fieldLabel(path)}: ${value}`);
   };
   walk(error?.fields, '');
   return lines;
 }
 
 export function rejectionNotice(error) {
-  return h('div', { class: 'notice bad', role: 'alert' },
-    h('strong', null, t('fix.reason')), ' ', error?.message || '',
+  return h('div', { class: 'notice bad rejection', role: 'alert' },
+    h('strong', null, t('fix.reason')), ' ',
+    error?.error === 'validation_failed' ? t('fix.invalid') : error?.message || '',
     h('ul', { class: 'plain' }, reasonLines(error).map((line) => h('li', null, line))));
 }
 
@@ -115,13 +136,13 @@ function startLocating(status, onFix) {
 export async function visitFormView(root, ctx, { householdId, fixUuid }) {
   const record = fixUuid ? await get('outbox', fixUuid) : null;
   if (fixUuid && !record) {
-    root.replaceChildren(h('p', { class: 'empty' }, t('fix.gone')), h('a', { href: '#/sync' }, t('nav.sync')));
+    fill(root, h('p', { class: 'empty' }, t('fix.gone')), h('a', { href: '#/sync' }, t('nav.sync')));
     return;
   }
   const id = record ? record.householdId : householdId;
   const view = await householdView(id, ctx.session.user.id);
   if (!view) {
-    root.replaceChildren(h('p', { class: 'empty' }, t('household.missing')));
+    fill(root, h('p', { class: 'empty' }, t('household.missing')));
     return;
   }
   const { household } = view;
@@ -242,7 +263,7 @@ export async function visitFormView(root, ctx, { householdId, fixUuid }) {
     }
   }
 
-  root.replaceChildren(
+  fill(root, 
     h('a', { class: 'back', href: `#/h/${household.id}` }, `‹ ${household.head_name}`),
     h('h1', null, record ? t('fix.title') : t('visit.title'), h('small', null, ` · ${household.head_name}`)),
     record ? rejectionNotice(record.error) : null,
@@ -262,7 +283,7 @@ export async function visitFormView(root, ctx, { householdId, fixUuid }) {
       h('h2', null, t('visit.photos')),
       thumbs,
       camera,
-      h('label', { for: 'camera', class: 'button big' }, `📷 ${t('visit.takePhoto')}`),
+      h('label', { for: 'camera', class: 'button big' }, `＋ ${t('visit.takePhoto')}`),
       photoStatus,
       errors,
       h('div', { class: 'sticky-save' }, save)),
