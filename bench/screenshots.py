@@ -261,7 +261,7 @@ def record(page, head: str, area: str | None = None, photo: Path | None = None) 
         expect(page.locator(".visit-form .photos figure")).to_have_count(1, timeout=30_000)
     page.locator("textarea[name=notes]").fill("例行走访，家中情况稳定。")
     page.locator("form.visit-form button[type=submit]").click()
-    expect(page.locator("h1", has_text=head)).to_be_visible()
+    expect(page.locator(".household-head h1", has_text=head)).to_be_visible()
 
 
 def main() -> None:

@@ -156,7 +156,7 @@ class Phone:
     def open_household(self, name: str):
         self.goto("#/")
         self.page.locator(".card", has_text=name).click()
-        expect(self.page.locator("h1", has_text=name)).to_be_visible()
+        expect(self.page.locator(".household-head h1", has_text=name)).to_be_visible()
 
     def record_visit(self, name: str, *, notes="", photos=(), crops=(), worse=()):
         self.open_household(name)
@@ -176,7 +176,7 @@ class Phone:
             self.page.set_input_files("#camera", [str(p) for p in photos])
             expect(form.locator(".photos figure")).to_have_count(len(photos), timeout=30_000)
         form.locator("button[type=submit]").click()
-        expect(self.page.locator("h1", has_text=name)).to_be_visible()
+        expect(self.page.locator(".household-head h1", has_text=name)).to_be_visible()
 
     def sync_state(self) -> dict:
         self.goto("#/sync")

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import CropRecord, Photo, Visit
+from server.models import CropRecord, DeviceStatus, Photo, Visit
 from tests.e2e.conftest import change_shell_file, server_counts, wait_for_server
 
 pytestmark = pytest.mark.e2e
@@ -24,7 +24,9 @@ def _visits() -> list[Visit]:
     return db.session.scalars(select(Visit).order_by(Visit.id)).all()
 
 
-def test_three_offline_visits_survive_reload_and_cold_start(phone, world, camera_photos):
+def test_three_offline_visits_survive_reload_and_cold_start(
+    phone, live_server, world, camera_photos
+):
     phone.sign_in()
     phone.wait_for_worker()
     phone.offline()
@@ -45,6 +47,13 @@ def test_three_offline_visits_survive_reload_and_cold_start(phone, world, camera
     assert phone.sync_state() == {"waiting-records": 3, "waiting-photos": 2, "attention": 0}
     assert server_counts() == (0, 0)
 
+    uploads = []
+
+    def measure_upload(route):
+        uploads.append(len(route.request.post_data_buffer))
+        route.continue_()
+
+    phone.context.route("**/api/sync/photos/*", measure_upload)
     phone.offline(False)  # the "online" event flushes the outbox
     wait_for_server(phone, visits=3, photos=2)
     expect(phone.page.locator("[data-testid=waiting-photos]")).to_have_text("0")
@@ -65,6 +74,9 @@ def test_three_offline_visits_survive_reload_and_cold_start(phone, world, camera
     photos = db.session.scalars(select(Photo)).all()
     assert {p.visit_id for p in photos} == {visits["第一次走访"].id, visits["老人住院"].id}
     assert all(max(p.width, p.height) <= 1600 for p in photos)
+    assert len(uploads) == 2 and max(uploads) < 400_000  # 12 MP shrunk on the phone
+    device = db.session.scalars(select(DeviceStatus)).one()
+    assert device.app_version == live_server.app.extensions["app_shell"].version
 
 
 def test_a_lost_acknowledgement_is_replayed_without_a_duplicate(phone):
