@@ -222,6 +222,8 @@ def shoot(base_url: str, out: Path, profile: Path, camera: Path) -> None:
         expect(page.locator(".visit")).to_have_count(1)
         settle(page)
         page.screenshot(path=str(out / "household.png"))
+        page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+        page.screenshot(path=str(out / "household-visits.png"))
 
         page.goto("/#/")
         page.locator(".card", has_text="李建国").click()
@@ -233,8 +235,10 @@ def shoot(base_url: str, out: Path, profile: Path, camera: Path) -> None:
         page.evaluate("window.scrollTo(0, 0)")
         settle(page)
         page.screenshot(path=str(out / "visit-form.png"))
-        page.locator("fieldset.crop").scroll_into_view_if_needed()
-        page.evaluate("window.scrollBy(0, -60)")
+        page.evaluate(
+            "document.querySelector('fieldset.crop').scrollIntoView({block: 'start'});"
+            " window.scrollBy(0, -110)"
+        )
         page.screenshot(path=str(out / "visit-form-crops.png"))
 
         page.goto("/#/sync")
@@ -288,8 +292,8 @@ def main() -> None:
             shoot(url, out, tmp / "profile", camera)
         finally:
             server.shutdown()
-    for name in ("households", "household", "visit-form", "visit-form-crops", "sync"):
-        print(out / f"{name}.png")
+    for path in sorted(out.glob("*.png")):
+        print(path)
 
 
 if __name__ == "__main__":

@@ -176,7 +176,7 @@ async function signedIn(answer) {
   const before = ctx.session?.user?.id;
   await outbox.signedIn(answer);
   ctx.session = await getMeta('session');
-  if (before && before !== ctx.session.user.id) await caches?.delete('zoufang-photos');
+  if (before && before !== ctx.session.user.id) await caches?.delete(outbox.PHOTO_CACHE);
   // Ask the browser not to evict the queue under storage pressure.
   navigator.storage?.persist?.().catch(() => {});
   window.location.hash = '#/';

@@ -299,7 +299,30 @@ async function pullHouseholds(ctx) {
       for (const id of answer.removed || []) s.households.delete(id);
       s.meta.put({ key: 'pull', value: state });
     });
+    await keepThumbnails(answer.households || []);
     if (!answer.more) return;
+  }
+}
+
+// Thumbnails of the latest visits, fetched while there is a network, so the visit history
+// shows its photos in the village too (the service worker answers from this cache).
+export const PHOTO_CACHE = 'zoufang-photos';
+const THUMB_VISITS = 3;
+
+async function keepThumbnails(households) {
+  if (typeof caches === 'undefined') return;
+  const cache = await caches.open(PHOTO_CACHE);
+  for (const household of households) {
+    const visits = (household.visits || []).filter((v) => (v.photos || []).length).slice(0, THUMB_VISITS);
+    for (const photo of visits.flatMap((v) => v.photos)) {
+      if (!photo.thumb_url || (await cache.match(photo.thumb_url))) continue;
+      try {
+        const response = await fetch(photo.thumb_url, { credentials: 'same-origin' });
+        if (response.ok) await cache.put(photo.thumb_url, response);
+      } catch {
+        return; // the network went away: the next sync carries on
+      }
+    }
   }
 }
 

@@ -3,13 +3,12 @@
 // and SHELL when it serves this file. It never opens the queue except through the outbox,
 // so an update cannot lose a record.
 
-import { FLUSH_TAG, flush } from '/pwa/outbox.js';
+import { FLUSH_TAG, PHOTO_CACHE, flush } from '/pwa/outbox.js';
 
 const VERSION = '__APP_VERSION__';
 const SHELL = [/*__APP_SHELL__*/];
 const PREFIX = 'zoufang-shell-';
 const CACHE = PREFIX + VERSION;
-const PHOTO_CACHE = 'zoufang-photos';
 
 self.addEventListener('install', (event) => {
   // Fetch past the HTTP cache so the new cache holds exactly this version's files.
