@@ -42,6 +42,13 @@ def _changed(obj, name: str) -> bool:
     return bool(history.added) and list(history.added) != list(history.deleted)
 
 
+def _changed_columns(obj) -> set[str]:
+    """The columns given a different value since the object was loaded or last flushed."""
+    state = inspect(obj)
+    candidates = state.committed_state.keys() & state.mapper.column_attrs.keys()
+    return {name for name in candidates if _changed(obj, name)}
+
+
 def _registry_change(obj) -> tuple[Household | None, list[str]]:
     """The household whose registry data this pending object changes, and the mergeable
     fields it changes; (None, []) when it changes none."""
@@ -49,20 +56,21 @@ def _registry_change(obj) -> tuple[Household | None, list[str]]:
     if isinstance(obj, Household):
         if state.pending or state.deleted:
             return None, []
-        names = [c.key for c in state.mapper.column_attrs if c.key not in NOT_REGISTRY_DATA]
-        if not any(_changed(obj, n) for n in names):
+        changed = _changed_columns(obj) - NOT_REGISTRY_DATA
+        if not changed:
             return None, []
-        return obj, [n for n in MERGED_HOUSEHOLD_FIELDS if _changed(obj, n)]
+        return obj, [n for n in MERGED_HOUSEHOLD_FIELDS if n in changed]
     if isinstance(obj, Member | Assignment):
         household = obj.household
         if household is None or inspect(household).pending:
             return None, []
         if state.pending or state.deleted:
             return household, []
-        if not any(_changed(obj, c.key) for c in state.mapper.column_attrs):
+        changed = _changed_columns(obj)
+        if not changed:
             return None, []
         if isinstance(obj, Member):
-            return household, [field_key(obj, n) for n in MERGED_MEMBER_FIELDS if _changed(obj, n)]
+            return household, [field_key(obj, n) for n in MERGED_MEMBER_FIELDS if n in changed]
         return household, []
     return None, []
 

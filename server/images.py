@@ -13,7 +13,7 @@ MAX_PIXELS = 24_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 FORMATS = ("JPEG", "PNG", "WEBP")
 THUMB_EDGE = 320
-QUALITY = 82
+QUALITY = 80
 THUMB_QUALITY = 75
 
 
@@ -45,7 +45,9 @@ def decode(raw: bytes, max_edge: int) -> Image.Image:
             if source.width * source.height > MAX_PIXELS:
                 raise ImageProblem("The image has too many pixels.")
             source.draft("RGB", (max_edge, max_edge))  # JPEG: decode at a smaller scale
-            image = ImageOps.exif_transpose(source).convert("RGB")
+            source.load()
+            ImageOps.exif_transpose(source, in_place=True)
+            image = source if source.mode == "RGB" else source.convert("RGB")
     except Image.DecompressionBombError:
         raise ImageProblem("The image has too many pixels.") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):

@@ -42,7 +42,7 @@ def _load_envelope() -> dict:
 
 @bp.post("/push")
 @login_required
-def push():
+def push_records():
     """Store a batch of records made on a phone; one result per record, in order.
     ---
     post:
@@ -87,7 +87,7 @@ def push():
 
 @bp.get("/pull")
 @login_required
-def pull():
+def pull_changes():
     """The user's households, and what changed for them since a cursor this server issued.
     ---
     get:

@@ -11,21 +11,21 @@ from ..models import DeviceStatus, Household, User, Village, utcnow
 from ..schemas.sync import KINDS, HouseholdEditDataSchema, VisitDataSchema
 from .edits import EditMerge
 from .results import rejected
-from .visits import VisitIngest
+from .visits import Incoming, VisitIngest
 
 DATA_SCHEMAS = {"visit": VisitDataSchema, "household_edit": HouseholdEditDataSchema}
 
 
-def _validate(record: dict) -> dict:
+def _validate(record: dict, schemas: dict) -> dict:
     """The record's data, loaded; raises ValidationError for this record alone."""
     if record["kind"] not in KINDS:
         raise ValidationError({"kind": [f"Must be one of: {', '.join(KINDS)}."]})
     if not isinstance(record["data"], dict):
         raise ValidationError({"data": ["Not an object."]})
-    return DATA_SCHEMAS[record["kind"]]().load(record["data"])
+    return schemas[record["kind"]].load(record["data"])
 
 
-def _lock_households(user: User, ids: set[int]) -> dict[int, Household]:
+def _lock_households(user: User, ids: set[int], with_members: bool) -> dict[int, Household]:
     """The batch's households that are in the user's scope, locked in id order (PostgreSQL;
     SQLite's write lock is already held), so concurrent pushes queue instead of deadlocking."""
     if not ids:
@@ -35,11 +35,10 @@ def _lock_households(user: User, ids: set[int]) -> dict[int, Household]:
         .where(Household.id.in_(ids))
         .order_by(Household.id)
         .with_for_update(key_share=True, of=Household)
-        .options(
-            selectinload(Household.village).selectinload(Village.town),
-            selectinload(Household.members),
-        )
+        .options(selectinload(Household.village).selectinload(Village.town))
     )
+    if with_members:
+        query = query.options(selectinload(Household.members))
     return {h.id: h for h in db.session.scalars(query)}
 
 
@@ -47,18 +46,23 @@ def process_records(user: User, records: list[dict]) -> list[dict]:
     now = utcnow()
     results: list[dict | None] = [None] * len(records)
     work = []
+    schemas = {kind: schema() for kind, schema in DATA_SCHEMAS.items()}  # one per batch: cheaper
     for index, record in enumerate(records):
         uuid = str(record["uuid"])
         try:
-            work.append((index, uuid, record["kind"], _validate(record)))
+            work.append((index, uuid, record["kind"], _validate(record, schemas)))
         except ValidationError as exc:
             fields = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
             results[index] = rejected(
                 uuid, 422, "validation_failed", "Some fields are not valid.", fields
             )
-    households = _lock_households(user, {data["household_id"] for *_, data in work})
-    visits = VisitIngest(user, now, [(u, d) for _, u, k, d in work if k == "visit"])
+    households = _lock_households(
+        user,
+        {data["household_id"] for *_, data in work},
+        with_members=any(kind == "household_edit" for _, _, kind, _ in work),
+    )
     edits = EditMerge(user, [u for _, u, k, _ in work if k == "household_edit"])
+    incoming = []
     for index, uuid, kind, data in work:
         household = households.get(data["household_id"])
         if household is None:
@@ -70,10 +74,11 @@ def process_records(user: User, records: list[dict]) -> list[dict]:
                 {"household_id": ["No such household in your scope."]},
             )
         elif kind == "visit":
-            results[index] = visits.ingest(uuid, data, household)
+            incoming.append(Incoming(index, uuid, data, household))
         else:
             results[index] = edits.merge(uuid, data, household)
-    visits.update_last_visits()
+    for index, result in VisitIngest(user, now, incoming).store(incoming).items():
+        results[index] = result
     return results
 
 
