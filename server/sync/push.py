@@ -42,11 +42,10 @@ def _lock_households(user: User, ids: set[int], with_members: bool) -> dict[int,
     return {h.id: h for h in db.session.scalars(query)}
 
 
-def process_records(user: User, records: list[dict]) -> list[dict]:
-    now = utcnow()
-    results: list[dict | None] = [None] * len(records)
-    work = []
+def _load_all(records: list[dict], results: list) -> list[tuple[int, str, str, dict]]:
+    """(position, uuid, kind, loaded data) of each valid record; the others get a 422."""
     schemas = {kind: schema() for kind, schema in DATA_SCHEMAS.items()}  # one per batch: cheaper
+    work = []
     for index, record in enumerate(records):
         uuid = str(record["uuid"])
         try:
@@ -56,6 +55,12 @@ def process_records(user: User, records: list[dict]) -> list[dict]:
             results[index] = rejected(
                 uuid, 422, "validation_failed", "Some fields are not valid.", fields
             )
+    return work
+
+
+def process_records(user: User, records: list[dict]) -> list[dict]:
+    results: list[dict | None] = [None] * len(records)
+    work = _load_all(records, results)
     households = _lock_households(
         user,
         {data["household_id"] for *_, data in work},
@@ -66,18 +71,14 @@ def process_records(user: User, records: list[dict]) -> list[dict]:
     for index, uuid, kind, data in work:
         household = households.get(data["household_id"])
         if household is None:
-            results[index] = rejected(
-                uuid,
-                404,
-                "not_found",
-                "No such household in your scope.",
-                {"household_id": ["No such household in your scope."]},
-            )
+            message = "No such household in your scope."
+            fields = {"household_id": [message]}
+            results[index] = rejected(uuid, 404, "not_found", message, fields)
         elif kind == "visit":
             incoming.append(Incoming(index, uuid, data, household))
         else:
             results[index] = edits.merge(uuid, data, household)
-    for index, result in VisitIngest(user, now, incoming).store(incoming).items():
+    for index, result in VisitIngest(user, utcnow(), incoming).store(incoming).items():
         results[index] = result
     return results
 
