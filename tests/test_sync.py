@@ -225,7 +225,6 @@ def test_a_failure_mid_batch_writes_nothing(world, login, monkeypatch):
         ({"records": "nope"}, 400),
         ({"records": [{"kind": "visit", "data": {}}]}, 400),
         ({"records": [{"uuid": "not-a-uuid", "kind": "visit", "data": {}}]}, 400),
-        ({"device": {"id": ""}, "records": []}, 400),
         ({"records": [{"uuid": new_uuid(), "kind": "visit", "data": {}}] * 101}, 413),
     ],
 )
@@ -233,6 +232,37 @@ def test_malformed_envelope_acknowledges_nothing(world, login, body, status):
     response = login("chengzi_cadre").post("/api/sync/push", json=body)
     assert response.status_code == status
     assert "results" not in response.get_json()
+
+
+def test_a_device_block_that_does_not_fit_never_blocks_the_records(world, login):
+    client = login("chengzi_cadre")
+    [created] = results(client, [visit(world.h_chengzi.id)], device={"id": "", "pending": -1})
+    assert created["status"] == "created" and count(DeviceStatus) == 0
+    big = syncdata.DEVICE | {"storage_free_bytes": 300 * 1024**3}  # more than 32 bits
+    results(client, [], device=big)
+    assert db.session.scalar(select(DeviceStatus.storage_free_bytes)) == 300 * 1024**3
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"household_id": 2**40},
+        {"household_id": 10**30},
+        {"crops": [crop(plants=2**40)]},
+        {"crops": [crop(yield_kg=10**20)]},
+        {"crops": [crop(expected_income_fen=10**15)]},
+        {"crops": [crop(area_mu="1e30")]},
+        {"crops": [crop(area_mu="NaN")]},
+        {"visited_at": "0001-01-01T00:00:00+08:00"},
+        {"visited_at": "2150-01-01T00:00:00+08:00"},
+        {"report_id": 2**40},
+    ],
+)
+def test_out_of_range_numbers_are_rejected_not_500(world, login, data):
+    record = visit(world.h_chengzi.id)
+    record["data"] |= data
+    [answer] = results(login("chengzi_cadre"), [record])
+    assert answer["status"] == "rejected" and answer["code"] in (404, 422), answer
 
 
 def test_push_needs_sign_in_and_csrf(world, client, login):
@@ -525,7 +555,10 @@ def test_supervisor_pulls_the_town(world, login):
     assert removed == []
 
 
-@pytest.mark.parametrize("cursor", ["garbage!", "c2VxOng", "c2VxOjk5OTk5OTk"])
+@pytest.mark.parametrize(
+    "cursor",
+    ["garbage!", "c2VxOng", "c2VxOjk5OTk5OTk", "c2VxOjk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5"],
+)
 def test_bad_or_stale_cursor_is_400(world, login, cursor):
     response = login("chengzi_cadre").get("/api/sync/pull", query_string={"cursor": cursor})
     assert response.status_code == 400

@@ -22,7 +22,7 @@ class DeviceStatus(db.Model):
     app_version: Mapped[str | None] = mapped_column(String(64))
     pending_records: Mapped[int] = mapped_column(default=0)
     pending_photos: Mapped[int] = mapped_column(default=0)
-    storage_free_bytes: Mapped[int | None]
+    storage_free_bytes: Mapped[int | None] = mapped_column(BigInteger)  # phones have > 2 GB
     last_sync_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     user: Mapped[User] = relationship()

@@ -1,5 +1,7 @@
 """What goes in and out of the sync API: push, pull and photo upload (docs/sync.md)."""
 
+from datetime import UTC, datetime
+
 from flask import url_for
 from marshmallow import (
     EXCLUDE,
@@ -16,6 +18,9 @@ from .households import PHONE, CropSchema, HouseholdDetailSchema
 from .users import CadreRefSchema
 
 MAX_RECORDS = 100
+ROW_ID = validate.Range(1, 2**31 - 1)  # ids are 32-bit integers on both databases
+# Bounds for a phone's clock; a time ahead of the server is flagged, not refused (docs/sync.md).
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
 KINDS = ("visit", "household_edit")
 SITUATION_CHANGES = ("same", "better", "worse")
 SUDDEN_EVENTS = ("illness", "disaster", "accident", "other")
@@ -31,9 +36,9 @@ class DeviceSchema(Schema):
 
     id = fields.String(required=True, validate=validate.Length(1, 64))
     app_version = fields.String(allow_none=True, validate=validate.Length(max=64))
-    pending_records = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    pending_photos = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    storage_free_bytes = fields.Integer(allow_none=True, validate=validate.Range(min=0))
+    pending_records = fields.Integer(load_default=0, validate=validate.Range(0, 10**6))
+    pending_photos = fields.Integer(load_default=0, validate=validate.Range(0, 10**6))
+    storage_free_bytes = fields.Integer(allow_none=True, validate=validate.Range(0, 2**62))
 
 
 class RecordSchema(Schema):
@@ -55,7 +60,8 @@ class PushSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    device = fields.Nested(DeviceSchema, allow_none=True, load_default=None)
+    # Checked apart (DeviceSchema): what a phone says about itself never blocks its records.
+    device = fields.Raw(allow_none=True, load_default=None)
     records = fields.List(
         fields.Nested(RecordSchema),
         required=True,
@@ -83,8 +89,8 @@ class CropInSchema(Schema):
     crop = fields.String(required=True, validate=validate.OneOf(CROPS))
     crop_name = fields.String(allow_none=True, validate=validate.Length(1, 32))
     area_mu = fields.Decimal(required=True, places=2, validate=validate.Range(0, 100000))
-    plants = fields.Integer(allow_none=True, validate=validate.Range(min=0))
-    yield_kg = fields.Integer(allow_none=True, validate=validate.Range(min=0))
+    plants = fields.Integer(allow_none=True, validate=validate.Range(0, 10**7))
+    yield_kg = fields.Integer(allow_none=True, validate=validate.Range(0, 10**8))
     expected_income_fen = fields.Integer(allow_none=True, validate=validate.Range(0, 10**12))
     season_year = fields.Integer(required=True, validate=validate.Range(2000, 2100))
 
@@ -100,8 +106,12 @@ def _unique(items, what: str):
 
 
 class VisitDataSchema(Schema):
-    household_id = fields.Integer(required=True, strict=True)
-    visited_at = fields.AwareDateTime(required=True, metadata={"description": "device clock"})
+    household_id = fields.Integer(required=True, strict=True, validate=ROW_ID)
+    visited_at = fields.AwareDateTime(
+        required=True,
+        validate=validate.Range(EARLIEST, LATEST, error="Not a plausible date."),
+        metadata={"description": "device clock, with its offset"},
+    )
     location = fields.Nested(LocationSchema, allow_none=True, load_default=None)
     situation = fields.Nested(SituationSchema, load_default=dict)
     sudden_event = fields.String(allow_none=True, validate=validate.OneOf(SUDDEN_EVENTS))
@@ -119,7 +129,7 @@ class VisitDataSchema(Schema):
         validate=[validate.Length(max=20), lambda p: _unique(p, "photo")],
     )
     # A household's self-report this visit answers; linked once self-reports exist.
-    report_id = fields.Integer(allow_none=True, load_default=None)
+    report_id = fields.Integer(allow_none=True, load_default=None, validate=ROW_ID)
 
 
 class MemberEditSchema(Schema):
@@ -145,8 +155,8 @@ class EditChangesSchema(Schema):
 
 
 class HouseholdEditDataSchema(Schema):
-    household_id = fields.Integer(required=True, strict=True)
-    base_version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    household_id = fields.Integer(required=True, strict=True, validate=ROW_ID)
+    base_version = fields.Integer(required=True, strict=True, validate=ROW_ID)
     changes = fields.Nested(EditChangesSchema, required=True)
 
 

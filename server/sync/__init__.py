@@ -3,7 +3,7 @@
 Photos travel on their own through server/photos.py.
 """
 
-from flask import Blueprint, request
+from flask import Blueprint, current_app, request
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
@@ -13,6 +13,7 @@ from ..extensions import db
 from ..models import utcnow
 from ..schemas.sync import (
     MAX_RECORDS,
+    DeviceSchema,
     PullQuerySchema,
     PullResponseSchema,
     PushResponseSchema,
@@ -38,6 +39,18 @@ def _load_envelope() -> dict:
         raise ApiError(
             400, "malformed_envelope", "The push envelope is not valid.", exc.messages
         ) from None
+
+
+def _load_device(raw) -> dict | None:
+    """The phone's report on itself; one that does not fit is logged and left out, never a
+    reason to refuse the records."""
+    if raw is None:
+        return None
+    try:
+        return DeviceSchema().load(raw)
+    except ValidationError as exc:
+        current_app.logger.warning("push %s: device block ignored: %s", current_user.id, exc)
+        return None
 
 
 @bp.post("/push")
@@ -77,10 +90,11 @@ def push_records():
         413: {description: More than 100 records, or a body over the size limit}
     """
     envelope = _load_envelope()
+    device = _load_device(envelope["device"])
     begin_write()
     user = current_user._get_current_object()
     results = process_records(user, envelope["records"])
-    record_device(user, envelope["device"])
+    record_device(user, device)
     db.session.commit()
     return PushResponseSchema().dump({"results": results, "server_time": utcnow()})
 

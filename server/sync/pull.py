@@ -32,7 +32,8 @@ def decode_cursor(cursor: str | None) -> tuple[int, int | None] | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         kind, *numbers = raw.split(":")
-        if kind == "seq" and 1 <= len(numbers) <= 2 and all(n.isdigit() for n in numbers):
+        valid = all(n.isdigit() and len(n) <= 18 for n in numbers)  # fits a 64-bit integer
+        if kind == "seq" and 1 <= len(numbers) <= 2 and valid:
             return int(numbers[0]), int(numbers[1]) if len(numbers) == 2 else None
     except (ValueError, UnicodeDecodeError):
         pass
