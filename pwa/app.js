@@ -3,8 +3,9 @@
 
 import { initLang, lang, setLang, t } from './i18n/index.js';
 import * as outbox from './outbox.js';
-import { getMeta } from './store.js';
+import { get, getMeta } from './store.js';
 import { newBlobBatch } from './views/dom.js';
+import { editHouseholdView } from './views/edit.js';
 import { householdDetailView } from './views/household.js';
 import { householdsView } from './views/households.js';
 import { signinView } from './views/signin.js';
@@ -25,6 +26,13 @@ const ctx = {
   syncNow: () => runFlush(true),
 };
 
+// A quarantined record opens in the form it was made with.
+async function fixView(root, recordUuid) {
+  const record = await get('outbox', recordUuid);
+  if (record?.kind === 'household_edit') return editHouseholdView(root, ctx, { record });
+  return visitFormView(root, ctx, { fixUuid: recordUuid });
+}
+
 let current = null; // the view on screen, with its refresh()
 
 // ---------------------------------------------------------------- routing
@@ -32,7 +40,8 @@ let current = null; // the view on screen, with its refresh()
 const ROUTES = [
   [/^#\/h\/(\d+)$/, (root, m) => householdDetailView(root, ctx, Number(m[1]))],
   [/^#\/visit\/(\d+)$/, (root, m) => visitFormView(root, ctx, { householdId: Number(m[1]) })],
-  [/^#\/fix\/([0-9a-f-]+)$/, (root, m) => visitFormView(root, ctx, { fixUuid: m[1] })],
+  [/^#\/edit\/(\d+)$/, (root, m) => editHouseholdView(root, ctx, { householdId: Number(m[1]) })],
+  [/^#\/fix\/([0-9a-f-]+)$/, (root, m) => fixView(root, m[1])],
   [/^#\/sync$/, (root) => syncView(root, ctx)],
   [/^#\/signin$/, (root) => signinView(root, ctx)],
 ];

@@ -78,10 +78,14 @@ export async function householdView(householdId, userId) {
     byIndex('photos', 'householdId', householdId),
     getMeta('pull'),
   ]);
+  const mine = [...sent, ...queued].filter((r) => r.userId === userId);
   const visits = new Map();
-  for (const record of [...sent, ...queued].filter((r) => r.userId === userId)) {
+  for (const record of mine.filter((r) => r.kind === 'visit')) {
     visits.set(record.uuid, { ...record.data, uuid: record.uuid, local: record });
   }
+  // Edits not yet acknowledged show on top of the pulled household, oldest first.
+  const edits = queued.filter((r) => r.kind === 'household_edit' && r.userId === userId)
+    .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   for (const visit of household.visits || []) {
     const local = visits.get(visit.uuid)?.local;
     visits.set(visit.uuid, { ...visit, local: local?.state === 'sent' ? null : local });
@@ -89,11 +93,18 @@ export async function householdView(householdId, userId) {
   const list = [...visits.values()].sort((a, b) => time(b.visited_at) - time(a.visited_at));
   const localLast = list.filter((v) => v.local).map((v) => time(v.visited_at))[0];
   return {
-    household,
+    household: edits.reduce((h, r) => applyChanges(h, r.data.changes), household),
+    pulled: household,
+    edits,
     visits: list,
     photos,
     due: dueInfo(household, localLast, pull?.settings?.rhythm_days),
   };
+}
+
+export function applyChanges(household, changes) {
+  const members = (household.members || []).map((m) => ({ ...m, ...(changes.members?.[String(m.id)] || {}) }));
+  return { ...household, ...('phone' in changes ? { phone: changes.phone } : {}), members };
 }
 
 // The crops of the most recent visit that had some: a routine visit repeats them.

@@ -40,16 +40,27 @@ export async function queueVisit({ visitUuid, householdId, userId, data, photos 
   return record;
 }
 
+export async function queueEdit({ uuid: recordUuid, householdId, userId, data }) {
+  const now = new Date().toISOString();
+  const record = {
+    uuid: recordUuid, kind: 'household_edit', householdId, userId, data,
+    state: 'waiting', createdAt: now, updatedAt: now, error: null,
+  };
+  await transaction('outbox', 'readwrite', (s) => s.outbox.put(record));
+  announce();
+  return record;
+}
+
 // A quarantined record, fixed by the cadre, goes back in the queue under the same uuid.
-export async function resendVisit(visitUuid, data, newPhotos = []) {
+export async function resendRecord(recordUuid, data, newPhotos = []) {
   const now = new Date().toISOString();
   await transaction(['outbox', 'photos'], 'readwrite', async (s) => {
-    const record = await done(s.outbox.get(visitUuid));
+    const record = await done(s.outbox.get(recordUuid));
     if (!record) throw new Error('This record is no longer waiting.');
     s.outbox.put({ ...record, data, state: 'waiting', error: null, updatedAt: now });
     for (const photo of newPhotos) {
       s.photos.put({
-        ...photo, visitUuid, householdId: record.householdId, userId: record.userId,
+        ...photo, visitUuid: recordUuid, householdId: record.householdId, userId: record.userId,
         state: 'waiting', error: null, createdAt: now,
       });
     }
@@ -290,16 +301,33 @@ async function pullHouseholds(ctx) {
     await transaction('households', 'readwrite', (s) => s.households.clear());
     state = { userId, cursor: null, settings: state.settings || null };
   }
+  let fresh = null; // ids seen by a pull started over, to drop the others at its end
   for (let page = 0; page < 1000; page += 1) {
-    const answer = await api.pull(state.cursor);
+    let answer;
+    try {
+      answer = await api.pull(state.cursor);
+    } catch (error) {
+      if (!(error instanceof api.ApiError && error.code === 'bad_cursor') || !state.cursor) throw error;
+      // The server no longer knows this cursor (a restored database): pull everything again,
+      // keeping what the phone has until the new answer is complete.
+      fresh = new Set();
+      state = { ...state, cursor: null };
+      answer = await api.pull(null);
+    }
     state = { userId, cursor: answer.cursor, settings: answer.settings || state.settings };
+    const households = answer.households || [];
+    households.forEach((household) => fresh?.add(household.id));
     const pulledAt = new Date().toISOString();
-    await transaction(['households', 'meta'], 'readwrite', (s) => {
-      for (const household of answer.households || []) s.households.put({ ...household, pulledAt });
+    await transaction(['households', 'meta'], 'readwrite', async (s) => {
+      for (const household of households) s.households.put({ ...household, pulledAt });
       for (const id of answer.removed || []) s.households.delete(id);
+      if (fresh && !answer.more) {
+        const stale = (await done(s.households.getAllKeys())).filter((id) => !fresh.has(id));
+        stale.forEach((id) => s.households.delete(id));
+      }
       s.meta.put({ key: 'pull', value: state });
     });
-    await keepThumbnails(answer.households || []);
+    await keepThumbnails(households);
     if (!answer.more) return;
   }
 }

@@ -65,6 +65,10 @@ function reportItem(report) {
     kind ? h('span', { class: 'chip event' }, kind) : null, text ? h('p', null, text) : null);
 }
 
+function editLine(record) {
+  return h('p', null, t('household.pendingEdit'), ' ', stateChip(record));
+}
+
 function section(title, ...content) {
   return h('section', { class: 'block' }, h('h2', null, title), ...content);
 }
@@ -76,7 +80,7 @@ export async function householdDetailView(root, ctx, householdId) {
       fill(root, h('p', { class: 'empty' }, t('household.missing')), h('a', { href: '#/' }, t('nav.back')));
       return;
     }
-    const { household, visits, photos, due } = view;
+    const { household, visits, photos, due, edits } = view;
     const crops = household.crops || [];
     const reports = (household.reports || []).filter((r) => !r.status || r.status === 'open');
     fill(root, 
@@ -94,8 +98,10 @@ export async function householdDetailView(root, ctx, householdId) {
         household.phone
           ? h('a', { class: 'button big', href: `tel:${household.phone}` }, `☎ ${household.phone}`)
           : null),
+      edits.length ? h('div', { class: 'notice' }, edits.map(editLine)) : null,
       reports.length ? section(t('household.reports'), h('ul', { class: 'plain' }, reports.map(reportItem))) : null,
-      section(t('household.members'), h('ul', { class: 'plain' }, (household.members || []).map(memberItem))),
+      section(t('household.members'), h('ul', { class: 'plain' }, (household.members || []).map(memberItem)),
+        h('a', { class: 'button', href: `#/edit/${household.id}` }, t('household.edit'))),
       section(t('household.crops'), crops.length
         ? h('ul', { class: 'plain' }, crops.map((c) => h('li', null, cropLine(c))))
         : h('p', { class: 'muted' }, t('household.noCrops'))),

@@ -50,8 +50,13 @@ function recordItem(record, names, photosByVisit) {
       h('strong', null, names.get(record.householdId) || `#${record.householdId}`),
       h('span', { class: `chip ${record.state}` }, t(`state.${stateKey}`))),
     h('div', { class: 'muted small' },
-      t('sync.visitAt', { time: formatDateTime(record.data.visited_at) }),
+      record.kind === 'household_edit'
+        ? t('sync.editAt', { time: formatDateTime(record.createdAt) })
+        : t('sync.visitAt', { time: formatDateTime(record.data.visited_at) }),
       record.sentAt ? ` · ${t('sync.sentAt', { time: formatDateTime(record.sentAt) })}` : ''),
+    (record.result?.conflicts || []).length
+      ? h('p', { class: 'notice' }, t('sync.conflicts', { n: record.result.conflicts.length }))
+      : null,
     record.state === 'rejected'
       ? [rejectionNotice(record.error), h('a', { class: 'button primary', href: `#/fix/${record.uuid}` }, t('sync.fix'))]
       : null,

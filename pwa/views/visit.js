@@ -250,7 +250,7 @@ export async function visitFormView(root, ctx, { householdId, fixUuid }) {
       const photos = newPhotos.map(({ uuid: u, blob, thumb, sha256, width, height, size }) =>
         ({ uuid: u, blob, thumb, sha256, width, height, size }));
       if (record) {
-        await outbox.resendVisit(record.uuid, data, photos);
+        await outbox.resendRecord(record.uuid, data, photos);
       } else {
         await outbox.queueVisit({
           visitUuid: uuid(), householdId: household.id, userId: ctx.session.user.id, data, photos,

@@ -250,12 +250,21 @@ def server_counts() -> tuple[int, int]:
     return visits, photos
 
 
-def wait_for_server(phone: Phone, visits: int, photos: int, timeout: float = 30) -> None:
-    """Poll the database until the phone's records arrived (or fail with what is there).
-    Waits through Playwright, so route handlers keep running meanwhile."""
+def wait_until(phone: Phone, condition, timeout: float = 30) -> None:
+    """Poll a Python-side condition, waiting through Playwright so that route handlers keep
+    running meanwhile (a time.sleep would stall them)."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server_counts() == (visits, photos):
-            return
-        phone.page.wait_for_timeout(250)
-    assert server_counts() == (visits, photos)
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"still not true after {timeout} s: {condition.__doc__ or condition}"
+            )
+        phone.page.wait_for_timeout(200)
+
+
+def wait_for_server(phone: Phone, visits: int, photos: int, timeout: float = 30) -> None:
+    """Until the server holds exactly these numbers of visits and photos."""
+    try:
+        wait_until(phone, lambda: server_counts() == (visits, photos), timeout)
+    except AssertionError:
+        assert server_counts() == (visits, photos)

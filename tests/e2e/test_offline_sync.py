@@ -9,8 +9,16 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import CropRecord, DeviceStatus, Photo, Visit
-from tests.e2e.conftest import change_shell_file, server_counts, wait_for_server
+from server.models import (
+    CropRecord,
+    DataConflict,
+    DeviceStatus,
+    Household,
+    Member,
+    Photo,
+    Visit,
+)
+from tests.e2e.conftest import change_shell_file, server_counts, wait_for_server, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -87,14 +95,16 @@ def test_a_lost_acknowledgement_is_replayed_without_a_duplicate(phone):
         if lost:
             route.continue_()
             return
-        answer = route.fetch()  # the server stores the visit...
-        lost.append(answer.status)
-        route.abort()  # ...and the phone never hears back
+        lost.append(route.request.post_data_json["records"][0]["uuid"])
+        try:
+            route.fetch()  # the server stores the visit...
+        finally:
+            route.abort()  # ...and the phone never hears back
 
     phone.context.route(PUSH, store_then_drop_the_answer)
     phone.record_visit(HEAD_1, notes="回执丢失")
     wait_for_server(phone, visits=1, photos=0)
-    assert lost == [200]
+    assert lost == [_visits()[0].uuid]
     assert phone.sync_state()["waiting-records"] == 1  # not acknowledged, so still queued
 
     phone.sync_now()  # the replay answers "duplicate": acknowledged, no second row
@@ -200,3 +210,50 @@ def test_a_new_version_deployed_while_records_wait(phone, live_server, shell_dir
     phone.sync_now()
     wait_for_server(phone, visits=2, photos=0)
     assert {v.notes for v in _visits()} == {"更新前一", "更新前二"}
+
+
+def test_an_offline_household_edit_is_merged_and_a_conflict_kept(phone, world, login):
+    phone.sign_in()
+    phone.offline()
+    phone.open_household(HEAD_1)
+    phone.page.click("a.button[href^='#/edit/']")
+    phone.page.fill("input[name=phone]", "13911112222")
+    phone.page.locator("fieldset.member select[name=health]").select_option("大病")
+    phone.page.locator("form.visit-form button[type=submit]").click()
+    expect(phone.page.locator(".household-head h1", has_text=HEAD_1)).to_be_visible()
+    expect(phone.page.locator("a.button[href^='tel:']")).to_contain_text("13911112222")
+    expect(phone.page.locator(".notice .chip.waiting")).to_be_visible()
+
+    # Meanwhile the office changes the same phone number.
+    office = login("town_supervisor")
+    answer = office.patch(f"/api/households/{world.h_chengzi.id}", json={"phone": "0533-5123456"})
+    assert answer.status_code == 200
+
+    phone.offline(False)
+    conflicts = phone.page.locator(".record .notice")
+    phone.goto("#/sync")
+    expect(conflicts).to_be_visible()
+    db.session.expire_all()
+    conflict = db.session.scalars(select(DataConflict)).one()
+    assert conflict.field == "phone" and conflict.household_id == world.h_chengzi.id
+    assert db.session.get(Member, world.h_chengzi.members[0].id).health == "大病"
+    assert db.session.get(Household, world.h_chengzi.id).phone == "0533-5123456"
+
+
+def test_a_cursor_the_server_forgot_means_pulling_everything_again(phone):
+    phone.sign_in()
+    pulls = []
+
+    def forget_cursor_once(route):
+        pulls.append(route.request.url)
+        if "cursor=" in route.request.url and len(pulls) == 1:
+            route.fulfill(status=400, json={"error": "bad_cursor", "message": "Pull again."})
+        else:
+            route.continue_()
+
+    phone.context.route("**/api/sync/pull?*", forget_cursor_once)
+    phone.sync_now()
+    wait_until(phone, lambda: len(pulls) >= 2)
+    assert "cursor=" in pulls[0] and "cursor=" not in pulls[1]
+    phone.goto("#/")
+    expect(phone.page.locator(".card")).to_have_count(2)
