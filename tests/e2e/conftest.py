@@ -222,6 +222,9 @@ def phone(request, playwright, tmp_path, live_server):
         device.page.screenshot(path=str(shot))
         print(f"screenshot: {shot}\nurl: {device.page.url}\n" + "\n".join(device.console))
     device.close()
+    # Whatever the test checked, the app must not have thrown or broken its own policy.
+    broken = [m for m in device.console if m.startswith("pageerror") or "Content Security" in m]
+    assert not broken, broken
 
 
 @pytest.fixture(scope="session")

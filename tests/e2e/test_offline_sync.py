@@ -185,6 +185,7 @@ def test_a_new_version_deployed_while_records_wait(phone, live_server, shell_dir
     phone.offline()
     phone.record_visit(HEAD_1, notes="更新前一")
     phone.record_visit(HEAD_2, notes="更新前二")
+    phone.page.evaluate("caches.open('not-ours')")  # another app's cache on this origin
     phone.context.route(PUSH, lambda route: route.abort())  # a network too weak to push
     phone.offline(False)
 
@@ -204,6 +205,7 @@ def test_a_new_version_deployed_while_records_wait(phone, live_server, shell_dir
     assert new == live_server.app.extensions["app_shell"].version
     caches = phone.page.evaluate("caches.keys()")
     assert [c for c in caches if c.startswith("zoufang-shell-")] == [f"zoufang-shell-{new}"]
+    assert "not-ours" in caches  # only the app's own old shells are deleted
     assert phone.sync_state()["waiting-records"] == 2
 
     phone.context.unroute(PUSH)
@@ -257,3 +259,14 @@ def test_a_cursor_the_server_forgot_means_pulling_everything_again(phone):
     assert "cursor=" in pulls[0] and "cursor=" not in pulls[1]
     phone.goto("#/")
     expect(phone.page.locator(".card")).to_have_count(2)
+
+
+def test_photos_shrink_on_browsers_without_resizing_decoders(phone, camera_photos):
+    # Older WebViews: no createImageBitmap options, no OffscreenCanvas; <img> and a canvas do it.
+    phone.context.add_init_script("delete window.createImageBitmap; delete window.OffscreenCanvas;")
+    phone.sign_in()
+    assert phone.page.evaluate("typeof createImageBitmap") == "undefined"
+    phone.record_visit(HEAD_2, notes="旧手机", photos=[camera_photos[1]])
+    wait_for_server(phone, visits=1, photos=1)
+    photo = db.session.scalars(select(Photo)).one()
+    assert (photo.width, photo.height) == (1600, 1200)
