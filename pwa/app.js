@@ -3,6 +3,7 @@
 
 import { initLang, lang, setLang, t } from './i18n/index.js';
 import * as outbox from './outbox.js';
+import { PHOTO_CACHE } from './pull.js';
 import { get, getMeta } from './store.js';
 import { newBlobBatch } from './views/dom.js';
 import { editHouseholdView } from './views/edit.js';
@@ -185,7 +186,7 @@ async function signedIn(answer) {
   const before = ctx.session?.user?.id;
   await outbox.signedIn(answer);
   ctx.session = await getMeta('session');
-  if (before && before !== ctx.session.user.id) await caches?.delete(outbox.PHOTO_CACHE);
+  if (before && before !== ctx.session.user.id) await caches?.delete(PHOTO_CACHE);
   // Ask the browser not to evict the queue under storage pressure.
   navigator.storage?.persist?.().catch(() => {});
   window.location.hash = '#/';

@@ -3,7 +3,8 @@
 // and SHELL when it serves this file. It never opens the queue except through the outbox,
 // so an update cannot lose a record.
 
-import { FLUSH_TAG, PHOTO_CACHE, flush } from '/pwa/outbox.js';
+import { FLUSH_TAG, flush } from '/pwa/outbox.js';
+import { PHOTO_CACHE } from '/pwa/pull.js';
 
 const VERSION = '__APP_VERSION__';
 const SHELL = [/*__APP_SHELL__*/];

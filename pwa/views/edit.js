@@ -7,7 +7,7 @@ import { applyChanges, householdView } from '../model.js';
 import * as outbox from '../outbox.js';
 import { uuid } from '../util.js';
 import { fill, h } from './dom.js';
-import { rejectionNotice } from './visit.js';
+import { rejectionNotice } from './rejection.js';
 
 const HEALTH = ['健康', '长期慢性病', '大病', '残疾'];
 const LABOUR = ['普通劳动力', '弱劳动力', '丧失劳动力', '无劳动力'];

@@ -4,7 +4,7 @@ import { formatBytes, formatDateTime, t } from '../i18n/index.js';
 import * as outbox from '../outbox.js';
 import { getAll } from '../store.js';
 import { blobUrl, fill, h } from './dom.js';
-import { rejectionNotice } from './visit.js';
+import { rejectionNotice } from './rejection.js';
 
 const LOW_STORAGE_BYTES = 200 * 1024 * 1024;
 
