@@ -270,3 +270,39 @@ def test_photos_shrink_on_browsers_without_resizing_decoders(phone, camera_photo
     wait_for_server(phone, visits=1, photos=1)
     photo = db.session.scalars(select(Photo)).one()
     assert (photo.width, photo.height) == (1600, 1200)
+
+
+QUEUE_SIXTY = """async (householdId) => {
+  const outbox = await import('/pwa/outbox.js');
+  const { getMeta } = await import('/pwa/store.js');
+  const { isoWithOffset, uuid } = await import('/pwa/util.js');
+  const session = await getMeta('session');
+  for (let n = 0; n < 60; n += 1) {
+    await outbox.queueVisit({
+      visitUuid: uuid(), householdId, userId: session.user.id, photos: [],
+      data: { household_id: householdId, visited_at: isoWithOffset(), location: null,
+              situation: {}, sudden_event: null, notes: `第 ${n} 条`, needs: null, follow_up: null,
+              crops: [], photo_uuids: [], report_id: null },
+    });
+  }
+}"""
+
+
+def test_batches_of_fifty_and_a_500_on_the_second_one(phone, world):
+    phone.sign_in()
+    phone.offline()
+    phone.page.evaluate(QUEUE_SIXTY, world.h_chengzi.id)
+    batches = []
+
+    def fail_second_push(route):
+        batches.append(len(route.request.post_data_json["records"]))
+        if len(batches) == 2:
+            route.fulfill(status=500, json={"error": "internal_server_error", "message": "boom"})
+        else:
+            route.continue_()
+
+    phone.context.route(PUSH, fail_second_push)
+    phone.offline(False)
+    wait_for_server(phone, visits=60, photos=0, timeout=40)
+    assert batches == [50, 10, 10]  # the first batch landed; only the failed one went again
+    assert phone.sync_state() == QUEUE_EMPTY
