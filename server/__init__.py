@@ -7,7 +7,7 @@ from flask_babel import get_locale
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from . import auth, auth_pages, config, errors, households, importer, openapi, pages
+from . import auth, auth_pages, config, errors, households, importer, openapi, pages, photos, sync
 from .cli import register_commands
 from .extensions import babel, db, login_manager, migrate
 from .selfreport import api as selfreport_api
@@ -29,6 +29,8 @@ def create_app(test_config=None) -> Flask:
     errors.register(app)
     auth.register(app)
     for blueprint in (households.bp, importer.bp, openapi.bp, pages.bp, auth_pages.bp):
+        app.register_blueprint(blueprint)
+    for blueprint in (sync.bp, photos.bp):
         app.register_blueprint(blueprint)
     for blueprint in (selfreport_api.bp, selfreport_public.bp, selfreport_staff.bp):
         app.register_blueprint(blueprint)

@@ -55,6 +55,14 @@ def village_condition(user: User) -> ColumnElement[bool]:
     return false()
 
 
+def formerly_assigned(user: User) -> Select:
+    """Ids of households whose assignment to this cadre has ended: a phone is told to drop
+    them, and learns nothing else about them."""
+    return select(Assignment.household_id).where(
+        Assignment.cadre_id == user.id, Assignment.ended_at.is_not(None)
+    )
+
+
 def households(user: User) -> Select:
     return select(Household).where(household_condition(user))
 

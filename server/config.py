@@ -41,6 +41,8 @@ DEFAULTS = {
     "SELFREPORT_REPORTS_PER_HOUR": 6,
     "SELFREPORT_REPORTS_PER_DAY": 20,
     "SELFREPORT_MAX_PHOTO_BYTES": 10 * 1024 * 1024,
+    # The folder holding pwa/ and static/ (None: the repository); hashed once at start.
+    "APP_SHELL_DIR": None,
 }
 
 

@@ -20,7 +20,7 @@ from .selfreport import (
     SelfReport,
     report_priority,
 )
-from .sync import DataConflict, DeviceStatus
+from .sync import ChangeCounter, DataConflict, DeviceStatus, SyncRecord
 from .types import UTCDateTime, new_uuid, utcnow
 from .users import ROLES, LoginFailure, User, supervisor_village
 from .visits import Photo, Visit
@@ -34,6 +34,7 @@ __all__ = [
     "TOP_URGENT_CATEGORIES",
     "Assignment",
     "AuditEvent",
+    "ChangeCounter",
     "CropRecord",
     "DataConflict",
     "DeviceStatus",
@@ -44,6 +45,7 @@ __all__ = [
     "Photo",
     "RateCounter",
     "SelfReport",
+    "SyncRecord",
     "Town",
     "UTCDateTime",
     "User",

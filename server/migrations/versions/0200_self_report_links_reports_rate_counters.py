@@ -1,7 +1,7 @@
 """self-report links, reports, rate counters
 
 Revision ID: 0200
-Revises: 0050
+Revises: 0100
 Create Date: 2026-11-27 04:53:09.853046
 
 uq_household_link_live is a partial unique index (both databases have them): one live
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0200'
-down_revision = '0050'
+down_revision = '0100'
 branch_labels = None
 depends_on = None
 
