@@ -6,7 +6,7 @@ from flask import Flask, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from . import auth, config, errors, households, openapi, pages
+from . import auth, config, coverage, errors, households, openapi, pages
 from .cli import register_commands
 from .extensions import babel, db, login_manager, migrate
 
@@ -23,7 +23,7 @@ def create_app(test_config=None) -> Flask:
 
     errors.register(app)
     auth.register(app)
-    for blueprint in (households.bp, openapi.bp, pages.bp):
+    for blueprint in (households.bp, openapi.bp, pages.bp, coverage.bp):
         app.register_blueprint(blueprint)
     register_commands(app)
     app.after_request(_security_headers)

@@ -4,7 +4,16 @@ import hmac
 import secrets
 from datetime import timedelta
 
-from flask import Blueprint, current_app, request, session
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 from marshmallow import Schema, fields
 from sqlalchemy import delete, func, select
@@ -77,6 +86,31 @@ def _throttled(user_key: str, addr_key: str) -> bool:
     )
 
 
+def authenticate(username: str, password: str) -> User:
+    """The user these credentials name, or ApiError 401/429. Shared by the API and the form."""
+    username = username.strip()
+    user_key, addr_key = f"user:{username.lower()}", f"addr:{request.remote_addr}"
+    if _throttled(user_key, addr_key):
+        minutes = current_app.config["LOGIN_WINDOW_SECONDS"] // 60
+        raise ApiError(
+            429, "too_many_attempts", f"Too many failed sign-ins. Try again in {minutes} minutes."
+        )
+    user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+    if not verify(user.password_hash if user else None, password) or not user.enabled:
+        db.session.add_all([LoginFailure(key=user_key), LoginFailure(key=addr_key)])
+        db.session.commit()
+        raise ApiError(401, "bad_credentials", "Wrong username or password.")
+    db.session.execute(delete(LoginFailure).where(LoginFailure.key == user_key))
+    db.session.commit()
+    return user
+
+
+def start_session(user: User, remember: bool) -> None:
+    session.clear()
+    login_user(user, remember=remember)
+    session.permanent = True
+
+
 @bp.post("/login")
 def login():
     """Sign in with a username and password; sets the session cookie.
@@ -97,23 +131,8 @@ def login():
         429: {description: Too many failed attempts}
     """
     data = LoginSchema().load(request.get_json(silent=True) or {})
-    username = data["username"].strip()
-    user_key, addr_key = f"user:{username.lower()}", f"addr:{request.remote_addr}"
-    if _throttled(user_key, addr_key):
-        minutes = current_app.config["LOGIN_WINDOW_SECONDS"] // 60
-        raise ApiError(
-            429, "too_many_attempts", f"Too many failed sign-ins. Try again in {minutes} minutes."
-        )
-    user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
-    if not verify(user.password_hash if user else None, data["password"]) or not user.enabled:
-        db.session.add_all([LoginFailure(key=user_key), LoginFailure(key=addr_key)])
-        db.session.commit()
-        raise ApiError(401, "bad_credentials", "Wrong username or password.")
-    db.session.execute(delete(LoginFailure).where(LoginFailure.key == user_key))
-    db.session.commit()
-    session.clear()
-    login_user(user, remember=data["remember"])
-    session.permanent = True
+    user = authenticate(data["username"], data["password"])
+    start_session(user, data["remember"])
     return me_payload(user)
 
 
@@ -149,6 +168,53 @@ def me():
     return me_payload(current_user)
 
 
+# --- the server-rendered sign-in form, for the supervisor pages -----------------------------
+
+pages_bp = Blueprint("signin", __name__)
+
+
+def check_form_csrf() -> None:
+    """Forms post the session's token in a hidden field (pages outside /api/)."""
+    sent = request.form.get("csrf_token", "")
+    if not hmac.compare_digest(sent, session.get("csrf", "")):
+        abort(400, "Missing or wrong form token.")
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site, so the form cannot be used to send people elsewhere."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return url_for("coverage.overview")
+
+
+@pages_bp.route("/login", methods=["GET", "POST"])
+def login_form():
+    error = None
+    if request.method == "POST":
+        check_form_csrf()
+        try:
+            user = authenticate(
+                request.form.get("username", "")[:64], request.form.get("password", "")[:256]
+            )
+        except ApiError as failure:
+            error = failure.error
+        else:
+            start_session(user, remember=bool(request.form.get("remember")))
+            csrf_token()
+            return redirect(safe_next(request.form.get("next")))
+    status = {"too_many_attempts": 429, "bad_credentials": 401}.get(error, 200)
+    page = render_template("login.html", error=error, next=request.values.get("next", ""))
+    return page, status
+
+
+@pages_bp.post("/logout")
+def logout_form():
+    check_form_csrf()
+    logout_user()
+    session.clear()
+    return redirect(url_for("signin.login_form"))
+
+
 def me_payload(user: User) -> dict:
     return MeSchema().dump({"user": user, "csrf_token": csrf_token()})
 
@@ -156,3 +222,5 @@ def me_payload(user: User) -> dict:
 def register(app):
     app.before_request(check_csrf)
     app.register_blueprint(bp)
+    app.register_blueprint(pages_bp)
+    app.jinja_env.globals["csrf_token"] = csrf_token

@@ -1,6 +1,7 @@
 """All models, importable from one place."""
 
 from .audit import AuditEvent
+from .coverage import KlassChange, NeedsAction, VisitFlag, VisitMonth
 from .registry import (
     CROPS,
     KLASSES,
@@ -28,14 +29,18 @@ __all__ = [
     "DataConflict",
     "DeviceStatus",
     "Household",
+    "KlassChange",
     "LoginFailure",
     "Member",
+    "NeedsAction",
     "Photo",
     "Town",
     "UTCDateTime",
     "User",
     "Village",
     "Visit",
+    "VisitFlag",
+    "VisitMonth",
     "new_uuid",
     "supervisor_village",
     "utcnow",

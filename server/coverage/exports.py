@@ -1,0 +1,229 @@
+"""Exports of the coverage table, the overdue list and the visits with their crops, as CSV
+(UTF-8 with a BOM, so Excel reads the Chinese) or XLSX, streamed so a county's data leaves
+without the request timing out."""
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from urllib.parse import quote
+
+from flask import Response, abort, stream_with_context
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import KLASSES, CropRecord, Household, Visit
+from . import stats
+from .labels import period_title
+from .periods import local_zone
+from .web import bp, klass_arg, now, period_arg, scope_arg, supervisor_page
+
+BATCH = 2000
+CHUNK = 256 * 1024
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _local(moment) -> str:
+    return moment.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def _percent(cell: stats.Cell):
+    return round(cell.coverage * 100, 1) if cell.coverage is not None else ""
+
+
+# --- rows --------------------------------------------------------------------------------
+
+
+def coverage_rows(scope, period) -> Iterator[list]:
+    yield [_("Town"), _("Village"), _("Class"), _("Households"), _("Visited"), _("Overdue"),
+           _("Coverage %")]  # fmt: skip
+    for grid in stats.grids(scope, period, now()):
+        for row in grid.rows:
+            for klass in KLASSES:
+                cell = row.cells[klass]
+                yield [grid.town.name, row.village.name, klass, cell.households, cell.visited,
+                       cell.overdue, _percent(cell)]  # fmt: skip
+        total = grid.total
+        yield [grid.town.name, _("Total"), "", total.households, total.visited, total.overdue,
+               _percent(total)]  # fmt: skip
+
+
+def overdue_rows(scope, period, klass) -> Iterator[list]:
+    yield [_("Household code"), _("Head of household"), _("Village"), _("Class"), _("Phone"),
+           _("Last visit"), _("Days since last visit"), _("Cadres")]  # fmt: skip
+    judged = period.moment(now())
+    query = stats.overdue_query(scope, period, now(), klass=klass).options(
+        selectinload(Household.village), selectinload(Household.assignments)
+    )
+    after = 0
+    while True:
+        batch = db.session.scalars(
+            query.where(Household.id > after).order_by(Household.id).limit(BATCH)
+        ).all()
+        for household in batch:
+            last = household.last_visit_at if judged >= now() else None
+            yield [household.code, household.head_name, household.village.name,
+                   household.klass, household.phone or "", _local(last),
+                   (judged - last).days if last else "",
+                   "、".join(c.display_name for c in household.cadres)]  # fmt: skip
+        if len(batch) < BATCH:
+            return
+        after = batch[-1].id
+        db.session.expunge_all()
+
+
+def N_(message: str) -> str:
+    """Marks a string for the catalog; it is translated where it is used."""
+    return message
+
+
+VISIT_HEADER = (N_("Visit time"), N_("Received"), N_("Village"), N_("Household code"),
+                N_("Head of household"), N_("Class now"), N_("Cadre"), N_("Latitude"),
+                N_("Longitude"), N_("Accuracy (m)"), N_("Health"), N_("Income"), N_("Housing"),
+                N_("Schooling"), N_("Sudden event"), N_("Notes"), N_("Needs"), N_("Follow-up"),
+                N_("Crop"), N_("Crop name"), N_("Area (mu)"), N_("Plants"), N_("Yield (kg)"),
+                N_("Expected income (yuan)"), N_("Season"))  # fmt: skip
+
+
+def visit_rows(scope, period) -> Iterator[list]:
+    yield [_(name) for name in VISIT_HEADER]
+    query = (
+        select(Visit, Household.code, Household.head_name, Household.klass, Household.village_id)
+        .join(Household, Household.id == Visit.household_id)
+        .where(scope.visible(), Visit.visited_at >= period.start, Visit.visited_at < period.end)
+        .options(selectinload(Visit.cadre))
+        .order_by(Visit.visited_at, Visit.id)
+    )
+    villages = {v.id: v.name for v in scope.villages}
+    last = None
+    while True:
+        page = query
+        if last is not None:
+            page = query.where(
+                or_(
+                    Visit.visited_at > last.visited_at,
+                    and_(Visit.visited_at == last.visited_at, Visit.id > last.id),
+                )
+            )
+        batch = db.session.execute(page.limit(BATCH)).all()
+        crops = _crops_for([row.Visit.id for row in batch])
+        for visit, code, head, klass, village_id in batch:
+            base = _visit_cells(visit, villages[village_id], code, head, klass)
+            for crop in crops.get(visit.id) or [None]:
+                yield base + _crop_cells(crop)
+        if len(batch) < BATCH:
+            return
+        last = batch[-1].Visit
+        db.session.expunge_all()
+
+
+def _crops_for(visit_ids) -> dict[int, list[CropRecord]]:
+    found = {}
+    if visit_ids:
+        for crop in db.session.scalars(
+            select(CropRecord).where(CropRecord.visit_id.in_(visit_ids)).order_by(CropRecord.id)
+        ):
+            found.setdefault(crop.visit_id, []).append(crop)
+    return found
+
+
+def _visit_cells(visit: Visit, village: str, code, head, klass) -> list:
+    situation = visit.situation or {}
+    return [_local(visit.visited_at), _local(visit.received_at), village, code, head, klass,
+            visit.cadre.display_name, visit.lat, visit.lon, visit.accuracy_m,
+            situation.get("health", ""), situation.get("income", ""),
+            situation.get("housing", ""), situation.get("schooling", ""),
+            visit.sudden_event or "", visit.notes or "", visit.needs or "",
+            visit.follow_up or ""]  # fmt: skip
+
+
+def _crop_cells(crop: CropRecord | None) -> list:
+    if crop is None:
+        return [""] * 7
+    income = crop.expected_income_fen
+    return [crop.crop, crop.crop_name or "", crop.area_mu, crop.plants, crop.yield_kg,
+            Decimal(income) / 100 if income is not None else None, crop.season_year]  # fmt: skip
+
+
+# --- formats -----------------------------------------------------------------------------
+
+
+def csv_chunks(rows: Iterable[list]) -> Iterator[bytes]:
+    """UTF-8 with a byte-order mark, in chunks of a few hundred rows."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    for n, row in enumerate(rows, start=1):
+        writer.writerow(["" if cell is None else cell for cell in row])
+        if n % 500 == 0:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode()
+
+
+def xlsx_chunks(rows: Iterable[list], title: str) -> Iterator[bytes]:
+    """A write-only workbook built in a temporary file, then sent in chunks."""
+    handle, path = tempfile.mkstemp(suffix=".xlsx")
+    os.close(handle)
+    try:
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet(title[:31])
+        for row in rows:
+            sheet.append(row)
+        workbook.save(path)
+        with open(path, "rb") as built:
+            while chunk := built.read(CHUNK):
+                yield chunk
+    finally:
+        os.unlink(path)
+
+
+def content_disposition(filename: str) -> str:
+    """An ASCII fallback name and the real (Chinese) one, per RFC 6266 / RFC 5987."""
+    fallback = "".join(c if c.isascii() and c not in '"\\;' else "_" for c in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
+
+
+# --- the view ----------------------------------------------------------------------------
+
+EXPORTS = {
+    "coverage": N_("Coverage"),
+    "overdue": N_("Overdue households"),
+    "visits": N_("Visits and crops"),
+}
+
+
+def _scope_label(scope) -> str:
+    if len(scope.villages) == 1:
+        return f"{scope.groups[0][0].name}{scope.villages[0].name}"
+    return "、".join(town.name for town, _villages in scope.groups)
+
+
+@bp.get("/export/<what>.<fmt>")
+@supervisor_page
+def export(what: str, fmt: str):
+    if what not in EXPORTS or fmt not in FORMATS:
+        abort(404)
+    period = period_arg(allow_year=(what == "visits"))
+    scope, klass = scope_arg(), klass_arg()
+    rows = {
+        "coverage": lambda: coverage_rows(scope, period),
+        "overdue": lambda: overdue_rows(scope, period, klass),
+        "visits": lambda: visit_rows(scope, period),
+    }[what]()
+    title = _(EXPORTS[what])
+    filename = f"{title}_{_scope_label(scope)}_{period_title(period)}.{fmt}"
+    body = csv_chunks(rows) if fmt == "csv" else xlsx_chunks(rows, title)
+    response = Response(stream_with_context(body), mimetype=FORMATS[fmt])
+    response.headers["Content-Disposition"] = content_disposition(filename)
+    response.headers["Cache-Control"] = "no-store"
+    return response
