@@ -10,13 +10,13 @@ from datetime import datetime
 from flask import has_request_context
 from flask_login import current_user
 from sqlalchemy import case, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
 from ..models import Household, KlassChange, VisitMonth, utcnow
 from ..models.types import UTCDateTime
 from .needs import raise_for_visit
 from .periods import Period, local_zone, month_key
+from .upsert import insert
 
 
 def credited_time(visit) -> datetime:
@@ -37,15 +37,11 @@ def klass_at(household: Household, moment: datetime) -> str:
     return first_later or household.klass
 
 
-def _insert_for_dialect():
-    return postgresql.insert if db.session.bind.dialect.name == "postgresql" else sqlite.insert
-
-
 def _upsert_visit_month(household: Household, visit, credited: datetime) -> None:
     zone = local_zone()
     month = month_key(visit.visited_at, zone)
     month_end = Period(month // 100, month % 100, zone).end
-    statement = _insert_for_dialect()(VisitMonth).values(
+    statement = insert(VisitMonth).values(
         household_id=household.id,
         month=month,
         village_id=household.village_id,

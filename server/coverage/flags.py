@@ -9,11 +9,11 @@ from datetime import timedelta
 from statistics import median
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
 from ..models import Photo, Visit, VisitFlag
 from ..settings import for_town
+from .upsert import insert
 
 FLAG_KINDS = (
     "no_location",
@@ -149,7 +149,6 @@ def _speed_detail(other: Visit, distance, hours, speed, settings) -> dict:
 
 def raise_flag(visit_id: int, kind: str, detail: dict) -> None:
     """Once per visit and kind: a flag already there (checked or not) stays as it is."""
-    insert = postgresql.insert if db.session.bind.dialect.name == "postgresql" else sqlite.insert
     db.session.execute(
         insert(VisitFlag)
         .values(visit_id=visit_id, kind=kind, detail=detail)

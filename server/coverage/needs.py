@@ -4,11 +4,11 @@ or whose data holds an open conflict; listed oldest first until someone marks th
 from datetime import datetime
 
 from sqlalchemy import Select, and_, exists, func, literal, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import audit
 from ..extensions import db
 from ..models import DataConflict, Household, NeedsAction, utcnow
+from .upsert import insert
 
 
 def raise_for_visit(visit, raised_at: datetime) -> NeedsAction | None:
@@ -54,7 +54,6 @@ def needs_action_sources() -> list[Select]:
 
 def raise_item(household_id: int, source: str, source_id: int, reason: str, detail, raised_at):
     """Insert an item once: a second call for the same source row changes nothing."""
-    insert = postgresql.insert if db.session.bind.dialect.name == "postgresql" else sqlite.insert
     db.session.execute(
         insert(NeedsAction)
         .values(

@@ -140,7 +140,7 @@ def overdue_condition(period: Period, now: datetime, rhythm: dict) -> ColumnElem
         visited_lately = or_(
             *[and_(Household.klass == k, Household.last_visit_at >= cutoffs[k]) for k in KLASSES]
         )
-        return ~visited_lately
+        return or_(Household.last_visit_at.is_(None), ~visited_lately)
     recent = exists().where(
         Visit.household_id == Household.id,
         Visit.visited_at >= case(*[(Household.klass == k, cutoffs[k]) for k in KLASSES]),

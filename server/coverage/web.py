@@ -5,6 +5,7 @@ from datetime import datetime
 from functools import wraps
 
 from flask import Blueprint, abort, redirect, request, url_for
+from flask_babel import get_locale
 from flask_login import current_user
 
 from .. import access, pagination
@@ -21,6 +22,11 @@ bp = Blueprint("coverage", __name__, url_prefix="/coverage")
 @bp.record_once
 def register_helpers(state) -> None:
     state.app.jinja_env.globals.update(labels.TEMPLATE_HELPERS)
+    # base.html asks for the locale; Flask-Babel does not put get_locale in templates itself.
+    state.app.jinja_env.globals.setdefault("get_locale", get_locale)
+    state.app.jinja_env.globals.update(
+        page_url=page_url, period_max=period_max, villages_for_filter=villages_for_filter
+    )
     state.app.jinja_env.filters.update(labels.TEMPLATE_FILTERS)
 
 
@@ -105,3 +111,12 @@ def page_url(endpoint: str, **changes) -> str:
     """This page's URL with some query arguments changed (None drops one)."""
     args = request.args.to_dict() | changes
     return url_for(endpoint, **{k: v for k, v in args.items() if v not in (None, "")})
+
+
+def period_max() -> str:
+    local = now().astimezone(local_zone())
+    return f"{local.year:04d}-{local.month:02d}"
+
+
+def villages_for_filter():
+    return db.session.scalars(access.villages(current_user)).all()
