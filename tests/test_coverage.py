@@ -16,6 +16,7 @@ from server.models import (
     KlassChange,
     NeedsAction,
     VisitMonth,
+    VisitMonthCount,
     utcnow,
 )
 from tests.coverage_helpers import SHANGHAI, add_visit, local
@@ -191,6 +192,9 @@ def test_editing_the_class_writes_its_history_and_moves_this_month(world, login)
     assert db.session.scalar(select(VisitMonth.klass)) == "C"
     period = current_month(now, SHANGHAI)
     assert cell(world, period, utcnow(), klass="C").visited == 1
+    counts = {c.klass: c.households for c in db.session.scalars(select(VisitMonthCount))}
+    assert counts == {"B": 0, "C": 1}
+    assert stats.trend(town_scope(world), [period])["C"] == [1.0]
     # An edit that keeps the class writes no history.
     login("town_supervisor").patch(
         f"/api/households/{world.h_chengzi.id}", json={"phone": "13800000002"}
@@ -199,10 +203,15 @@ def test_editing_the_class_writes_its_history_and_moves_this_month(world, login)
 
 
 def test_inactive_households_are_left_out(world):
+    now = utcnow()
+    period = current_month(now, SHANGHAI)
+    add_visit(world.h_chengzi, world.users["chengzi_cadre"], now - timedelta(minutes=1))
+    add_visit(world.h_shamao, world.users["shamao_cadre"], now - timedelta(minutes=1))
+    assert stats.trend(town_scope(world), [period])["B"] == [1.0]
     world.h_chengzi.active = False
     db.session.commit()
-    now = utcnow()
-    assert cell(world, current_month(now, SHANGHAI), now).households == 0
+    assert cell(world, period, now).households == 0
+    assert stats.trend(town_scope(world), [period])["B"] == [1.0]  # 1 of 1, not 2 of 1
 
 
 # --- pages and scope ---------------------------------------------------------------------

@@ -17,7 +17,9 @@ def _xlsx_rows(response) -> list[tuple]:
     assert response.status_code == 200
     assert response.mimetype.endswith("spreadsheetml.sheet")
     workbook = load_workbook(io.BytesIO(response.get_data()), read_only=True)
-    return [tuple(row) for row in workbook.active.iter_rows(values_only=True)]
+    rows = [tuple(row) for row in workbook.active.iter_rows(values_only=True)]
+    width = len(rows[0])  # read-only mode leaves out trailing empty cells
+    return [row + (None,) * (width - len(row)) for row in rows]
 
 
 def _csv_rows(response) -> list[list[str]]:

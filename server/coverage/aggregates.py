@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy import case, literal, select, update
 
 from ..extensions import db
-from ..models import Household, KlassChange, VisitMonth, utcnow
+from ..models import Household, KlassChange, VisitMonth, VisitMonthCount, utcnow
 from ..models.types import UTCDateTime
 from .needs import raise_for_visit
 from .periods import Period, local_zone, month_key
@@ -58,8 +58,27 @@ def _upsert_visit_month(household: Household, visit, credited: datetime) -> None
                 (VisitMonth.last_visit_at < later, later), else_=VisitMonth.last_visit_at
             ),
         },
+    ).returning(VisitMonth.visits, VisitMonth.village_id, VisitMonth.klass)
+    visits, village_id, klass = db.session.execute(statement).one()
+    if visits == 1:  # the household's first visit this month
+        count_visited(month, village_id, klass, +1)
+
+
+def count_visited(month: int, village_id: int, klass: str, step: int) -> None:
+    """Move the month's count of visited households of a village and class, atomically."""
+    statement = insert(VisitMonthCount).values(
+        month=month, village_id=village_id, klass=klass, households=max(step, 0)
     )
-    db.session.execute(statement)
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[
+                VisitMonthCount.month,
+                VisitMonthCount.village_id,
+                VisitMonthCount.klass,
+            ],
+            set_={"households": VisitMonthCount.households + step},
+        )
+    )
 
 
 def _advance_last_visit(household: Household, credited: datetime) -> None:
@@ -106,15 +125,17 @@ def household_changed(household: Household, before: dict, reason: str | None = N
             )
         )
     if before.get("klass") != household.klass or before.get("village_id") != household.village_id:
-        db.session.execute(
-            update(VisitMonth)
-            .where(
-                VisitMonth.household_id == household.id,
-                VisitMonth.month == month_key(utcnow(), local_zone()),
-            )
-            .values(klass=household.klass, village_id=household.village_id)
-            .execution_options(synchronize_session=False)
-        )
+        _move_this_month(household)
+
+
+def _move_this_month(household: Household) -> None:
+    month = month_key(utcnow(), local_zone())
+    row = db.session.get(VisitMonth, (household.id, month))
+    if row is None:
+        return
+    count_visited(month, row.village_id, row.klass, -1)
+    row.village_id, row.klass = household.village_id, household.klass
+    count_visited(month, row.village_id, row.klass, +1)
 
 
 def _actor_id() -> int | None:

@@ -17,7 +17,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import KLASSES, CropRecord, Household, Visit
+from ..models import KLASSES, CropRecord, Household, User, Visit
 from . import stats
 from .labels import period_title
 from .periods import local_zone
@@ -31,8 +31,8 @@ FORMATS = {
 }
 
 
-def _local(moment) -> str:
-    return moment.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M") if moment else ""
+def _local(moment, zone=None) -> str:
+    return moment.astimezone(zone or local_zone()).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def _percent(cell: stats.Cell):
@@ -93,17 +93,49 @@ VISIT_HEADER = (N_("Visit time"), N_("Received"), N_("Village"), N_("Household c
                 N_("Expected income (yuan)"), N_("Season"))  # fmt: skip
 
 
+VISIT_COLUMNS = (
+    Visit.id,
+    Visit.visited_at,
+    Visit.received_at,
+    Household.village_id,
+    Household.code,
+    Household.head_name,
+    Household.klass,
+    User.display_name,
+    Visit.lat,
+    Visit.lon,
+    Visit.accuracy_m,
+    Visit.situation,
+    Visit.sudden_event,
+    Visit.notes,
+    Visit.needs,
+    Visit.follow_up,
+)
+CROP_COLUMNS = (
+    CropRecord.visit_id,
+    CropRecord.crop,
+    CropRecord.crop_name,
+    CropRecord.area_mu,
+    CropRecord.plants,
+    CropRecord.yield_kg,
+    CropRecord.expected_income_fen,
+    CropRecord.season_year,
+)
+
+
 def visit_rows(scope, period) -> Iterator[list]:
+    """A row per visit and crop (a visit without crops keeps one row), oldest first. Plain
+    column rows, not ORM objects: this is the export that must handle a county."""
     yield [_(name) for name in VISIT_HEADER]
     query = (
-        select(Visit, Household.code, Household.head_name, Household.klass, Household.village_id)
+        select(*VISIT_COLUMNS)
         .join(Household, Household.id == Visit.household_id)
+        .join(User, User.id == Visit.cadre_id)
         .where(scope.visible(), Visit.visited_at >= period.start, Visit.visited_at < period.end)
-        .options(selectinload(Visit.cadre))
         .order_by(Visit.visited_at, Visit.id)
     )
     villages = {v.id: v.name for v in scope.villages}
-    last = None
+    zone, last = local_zone(), None
     while True:
         page = query
         if last is not None:
@@ -114,42 +146,40 @@ def visit_rows(scope, period) -> Iterator[list]:
                 )
             )
         batch = db.session.execute(page.limit(BATCH)).all()
-        crops = _crops_for([row.Visit.id for row in batch])
-        for visit, code, head, klass, village_id in batch:
-            base = _visit_cells(visit, villages[village_id], code, head, klass)
-            for crop in crops.get(visit.id) or [None]:
+        crops = _crops_for([row.id for row in batch])
+        for row in batch:
+            base = _visit_cells(row, villages[row.village_id], zone)
+            for crop in crops.get(row.id) or [None]:
                 yield base + _crop_cells(crop)
         if len(batch) < BATCH:
             return
-        last = batch[-1].Visit
-        db.session.expunge_all()
+        last = batch[-1]
 
 
-def _crops_for(visit_ids) -> dict[int, list[CropRecord]]:
+def _crops_for(visit_ids) -> dict[int, list]:
     found = {}
     if visit_ids:
-        for crop in db.session.scalars(
-            select(CropRecord).where(CropRecord.visit_id.in_(visit_ids)).order_by(CropRecord.id)
+        for crop in db.session.execute(
+            select(*CROP_COLUMNS).where(CropRecord.visit_id.in_(visit_ids)).order_by(CropRecord.id)
         ):
             found.setdefault(crop.visit_id, []).append(crop)
     return found
 
 
-def _visit_cells(visit: Visit, village: str, code, head, klass) -> list:
-    situation = visit.situation or {}
-    return [_local(visit.visited_at), _local(visit.received_at), village, code, head, klass,
-            visit.cadre.display_name, visit.lat, visit.lon, visit.accuracy_m,
-            situation.get("health", ""), situation.get("income", ""),
-            situation.get("housing", ""), situation.get("schooling", ""),
-            visit.sudden_event or "", visit.notes or "", visit.needs or "",
-            visit.follow_up or ""]  # fmt: skip
+def _visit_cells(row, village: str, zone) -> list:
+    situation = row.situation or {}
+    return [_local(row.visited_at, zone), _local(row.received_at, zone), village, row.code,
+            row.head_name, row.klass, row.display_name, row.lat, row.lon, row.accuracy_m,
+            situation.get("health"), situation.get("income"), situation.get("housing"),
+            situation.get("schooling"), row.sudden_event, row.notes, row.needs,
+            row.follow_up]  # fmt: skip
 
 
-def _crop_cells(crop: CropRecord | None) -> list:
+def _crop_cells(crop) -> list:
     if crop is None:
-        return [""] * 7
+        return [None] * 7
     income = crop.expected_income_fen
-    return [crop.crop, crop.crop_name or "", crop.area_mu, crop.plants, crop.yield_kg,
+    return [crop.crop, crop.crop_name, crop.area_mu, crop.plants, crop.yield_kg,
             Decimal(income) / 100 if income is not None else None, crop.season_year]  # fmt: skip
 
 
@@ -178,7 +208,8 @@ def xlsx_chunks(rows: Iterable[list], title: str) -> Iterator[bytes]:
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet(title[:31])
         for row in rows:
-            sheet.append(row)
+            # An empty cell is one element fewer to write than an empty string.
+            sheet.append([None if cell == "" else cell for cell in row])
         workbook.save(path)
         with open(path, "rb") as built:
             while chunk := built.read(CHUNK):

@@ -25,6 +25,7 @@ from ..models import (
     Village,
     Visit,
     VisitMonth,
+    VisitMonthCount,
 )
 from ..settings import for_town
 from .periods import Period
@@ -249,18 +250,26 @@ def trend(scope: Scope, months: list[Period]) -> dict[str, list[float | None]]:
     counted, both by the class in force at the month's end."""
     condition = scope.condition()
     keys = [m.month_keys[0] for m in months]
-    inactive = select(Household.id).where(Household.active.is_(False))
     visited = defaultdict(int)
     for month, klass, count in db.session.execute(
+        select(VisitMonthCount.month, VisitMonthCount.klass, func.sum(VisitMonthCount.households))
+        .where(VisitMonthCount.month.in_(keys), VisitMonthCount.village_id.in_(scope.village_ids))
+        .group_by(VisitMonthCount.month, VisitMonthCount.klass)
+    ):
+        visited[(month, klass)] += int(count or 0)
+    # The counts include households deactivated since; they are few, take them out.
+    for month, klass, count in db.session.execute(
         select(VisitMonth.month, VisitMonth.klass, func.count())
+        .join(Household, Household.id == VisitMonth.household_id)
         .where(
+            Household.active.is_(False),
+            scope.visible(),
             VisitMonth.month.in_(keys),
             VisitMonth.village_id.in_(scope.village_ids),
-            VisitMonth.household_id.not_in(inactive),
         )
         .group_by(VisitMonth.month, VisitMonth.klass)
     ):
-        visited[(month, klass)] = count
+        visited[(month, klass)] -= count
     now_counts = dict(
         db.session.execute(
             select(Household.klass, func.count()).where(condition).group_by(Household.klass)

@@ -1,7 +1,7 @@
 """All models, importable from one place."""
 
 from .audit import AuditEvent
-from .coverage import KlassChange, NeedsAction, VisitFlag, VisitMonth
+from .coverage import KlassChange, NeedsAction, VisitFlag, VisitMonth, VisitMonthCount
 from .registry import (
     CROPS,
     KLASSES,
@@ -41,6 +41,7 @@ __all__ = [
     "Visit",
     "VisitFlag",
     "VisitMonth",
+    "VisitMonthCount",
     "new_uuid",
     "supervisor_village",
     "utcnow",

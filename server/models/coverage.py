@@ -52,6 +52,16 @@ class VisitMonth(db.Model):
     last_visit_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class VisitMonthCount(db.Model):
+    """How many households of a village and class were visited in a month: the visit_month
+    rows counted, kept with them, so the monthly trend reads a few rows per village."""
+
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("village.id"), primary_key=True)
+    klass: Mapped[str] = mapped_column(String(1), primary_key=True)
+    households: Mapped[int] = mapped_column(default=0)
+
+
 class VisitFlag(db.Model):
     """Something about a visit that deserves a supervisor's look, with its reason."""
 

@@ -68,6 +68,14 @@ def upgrade():
     with op.batch_alter_table('visit_month', schema=None) as batch_op:
         batch_op.create_index('ix_visit_month_month_village_klass', ['month', 'village_id', 'klass'], unique=False)
 
+    op.create_table('visit_month_count',
+    sa.Column('month', sa.Integer(), nullable=False),
+    sa.Column('village_id', sa.Integer(), nullable=False),
+    sa.Column('klass', sa.String(length=1), nullable=False),
+    sa.Column('households', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['village_id'], ['village.id'], name=op.f('fk_visit_month_count_village_id_village')),
+    sa.PrimaryKeyConstraint('month', 'village_id', 'klass', name=op.f('pk_visit_month_count'))
+    )
     op.create_table('visit_flag',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('visit_id', sa.Integer(), nullable=False),
@@ -108,6 +116,7 @@ def downgrade():
         batch_op.drop_index('ix_visit_flag_open')
 
     op.drop_table('visit_flag')
+    op.drop_table('visit_month_count')
     with op.batch_alter_table('visit_month', schema=None) as batch_op:
         batch_op.drop_index('ix_visit_month_month_village_klass')
 
