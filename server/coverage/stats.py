@@ -258,16 +258,17 @@ def trend(scope: Scope, months: list[Period]) -> dict[str, list[float | None]]:
     ):
         visited[(month, klass)] += int(count or 0)
     # The counts include households deactivated since; they are few, take them out.
-    for month, klass, count in db.session.execute(
-        select(VisitMonth.month, VisitMonth.klass, func.count())
-        .join(Household, Household.id == VisitMonth.household_id)
-        .where(
-            Household.active.is_(False),
-            scope.visible(),
-            VisitMonth.month.in_(keys),
-            VisitMonth.village_id.in_(scope.village_ids),
+    inactive = db.session.scalars(
+        select(Household.id).where(Household.active.is_(False), scope.visible())
+    ).all()
+    for month, klass, count in (
+        db.session.execute(
+            select(VisitMonth.month, VisitMonth.klass, func.count())
+            .where(VisitMonth.household_id.in_(inactive), VisitMonth.month.in_(keys))
+            .group_by(VisitMonth.month, VisitMonth.klass)
         )
-        .group_by(VisitMonth.month, VisitMonth.klass)
+        if inactive
+        else []
     ):
         visited[(month, klass)] -= count
     now_counts = dict(
