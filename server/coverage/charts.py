@@ -9,8 +9,9 @@ KLASS_DASHES = {"A": "", "B": "6 3", "C": "2 3", "D": "8 3 2 3"}  # tell lines a
 
 
 def trend_svg(labels: list[str], series: dict[str, list[float | None]], title: str) -> Markup:
-    """Coverage % by month, one line per class; a gap where a class had no household."""
-    width, height, left, right, top, bottom = 640, 260, 44, 70, 16, 40
+    """Coverage % by month, one line per class; a gap where a class had no household.
+    Drawn small (480 wide) with large type, so it stays readable scaled down on a phone."""
+    width, height, left, right, top, bottom = 480, 250, 44, 12, 34, 30
     plot_w, plot_h = width - left - right, height - top - bottom
     step = plot_w / max(len(labels) - 1, 1)
 
@@ -28,22 +29,23 @@ def trend_svg(labels: list[str], series: dict[str, list[float | None]], title: s
     for tick in (0, 0.25, 0.5, 0.75, 1):
         parts.append(
             f'<line x1="{left}" x2="{left + plot_w}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
-            f'stroke="#ddd"/><text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" '
-            f'font-size="11">{int(tick * 100)}%</text>'
+            f'stroke="#ddd"/><text x="{left - 6}" y="{y(tick) + 5:.1f}" text-anchor="end" '
+            f'font-size="14">{int(tick * 100)}%</text>'
         )
     for i, label in enumerate(labels):
+        if len(labels) > 8 and i % 2:
+            continue  # every other month: twelve labels do not fit a phone
         parts.append(
-            f'<text x="{x(i):.1f}" y="{height - bottom + 16}" text-anchor="middle" '
-            f'font-size="11">{escape(label)}</text>'
+            f'<text x="{x(i):.1f}" y="{height - bottom + 20}" text-anchor="middle" '
+            f'font-size="14">{escape(label)}</text>'
         )
     for n, (klass, values) in enumerate(series.items()):
         parts.extend(_line(klass, values, x, y))
-        ly = top + 14 + n * 18
+        lx = left + n * 70  # the legend is a row above the plot
         parts.append(
-            f'<line x1="{width - right + 10}" x2="{width - right + 34}" y1="{ly - 4}" '
-            f'y2="{ly - 4}" stroke="{KLASS_COLOURS[klass]}" stroke-width="2.5" '
-            f'stroke-dasharray="{KLASS_DASHES[klass]}"/>'
-            f'<text x="{width - right + 40}" y="{ly}" font-size="12">{escape(klass)}</text>'
+            f'<line x1="{lx}" x2="{lx + 30}" y1="12" y2="12" stroke="{KLASS_COLOURS[klass]}" '
+            f'stroke-width="3" stroke-dasharray="{KLASS_DASHES[klass]}"/>'
+            f'<text x="{lx + 36}" y="17" font-size="15">{escape(klass)}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -1,6 +1,8 @@
 """Coverage pages: the overview grid, the cadres, the overdue list, a household, a village map."""
 
 from flask import abort, render_template
+from flask_babel import format_date
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
@@ -44,7 +46,8 @@ def overview():
     grids = stats.grids(scope, period, now())
     months = recent_months(period, TREND_MONTHS)
     series = stats.trend(scope, months) if scope.groups else {}
-    chart = trend_svg([f"{m.month}" for m in months], series, "coverage trend") if series else ""
+    labels = [format_date(m.start.astimezone(local_zone()), "MMM") for m in months]
+    chart = trend_svg(labels, series, _("Coverage by month and class")) if series else ""
     return render_template(
         "coverage/overview.html",
         period=period,
