@@ -158,15 +158,18 @@ def visit_history(rng, household, cadre, base, now) -> None:
         }
         if rng.random() < 0.02:
             situation["health"] = "worse"
+        visited_at = local_day_time(at, rng)
         visit = Visit(
             uuid=new_uuid(),
             household=household,
             cadre=cadre,
-            visited_at=local_day_time(at, rng),
-            received_at=at + timedelta(hours=rng.uniform(0.1, 30)),
+            visited_at=visited_at,
+            received_at=visited_at + timedelta(hours=rng.uniform(0.1, 30)),
             lat=lat if located else None,
             lon=lon if located else None,
-            accuracy_m=rng.choice((8.0, 12.0, 20.0, 35.0, 0.0)) if located else None,
+            accuracy_m=(rng.choice((8.0, 12.0, 20.0, 35.0)) if rng.random() > 0.02 else 0.0)
+            if located
+            else None,
             situation=situation,
             sudden_event="illness" if rng.random() < 0.006 else None,
             notes=rng.choice(
