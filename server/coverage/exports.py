@@ -17,7 +17,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import KLASSES, CropRecord, Household, User, Visit
+from ..models import KLASSES, Assignment, CropRecord, Household, User, Visit
 from . import stats
 from .labels import period_title
 from .periods import local_zone
@@ -61,7 +61,8 @@ def overdue_rows(scope, period, klass) -> Iterator[list]:
            _("Last visit"), _("Days since last visit"), _("Cadres")]  # fmt: skip
     judged = period.moment(now())
     query = stats.overdue_query(scope, period, now(), klass=klass).options(
-        selectinload(Household.village), selectinload(Household.assignments)
+        selectinload(Household.village),
+        selectinload(Household.assignments).selectinload(Assignment.cadre),
     )
     after = 0
     while True:

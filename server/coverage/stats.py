@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, exists, func, or_, select, true
+from sqlalchemy import and_, case, exists, func, or_, select, true, union
 from sqlalchemy.sql.elements import ColumnElement
 
 from .. import access
@@ -177,14 +177,14 @@ def _not_overridden(overrides) -> ColumnElement[bool]:
 
 
 def _grid_rows(scope: Scope, period, now, overrides):
-    """(village_id, klass, households, visited, overdue) for households whose class did not
-    change since the period ended."""
+    """(village_id, klass, households, overdue) for households whose class did not change
+    since the period ended: one pass over the households, no visit read for the current
+    month (a past month probes each household's visits once)."""
     query = (
         select(
             Household.village_id,
             Household.klass,
             func.count(),
-            func.sum(case((_visited_in(period), 1), else_=0)),
             func.sum(case((scope.overdue(period, now), 1), else_=0)),
         )
         .where(scope.condition(), _not_overridden(overrides))
@@ -224,18 +224,47 @@ def _overridden_facts(scope: Scope, overrides, period, now):
     return facts
 
 
+def visited_counts(scope: Scope, month_keys: list[int]) -> dict[tuple, int]:
+    """Households visited per (month, village, class in force at the month's end), from the
+    counts kept with the visits, less the households deactivated since (they are few)."""
+    counts = defaultdict(int)
+    for month, village_id, klass, households in db.session.execute(
+        select(
+            VisitMonthCount.month,
+            VisitMonthCount.village_id,
+            VisitMonthCount.klass,
+            VisitMonthCount.households,
+        ).where(
+            VisitMonthCount.month.in_(month_keys),
+            VisitMonthCount.village_id.in_(scope.village_ids),
+        )
+    ):
+        counts[(month, village_id, klass)] += households
+    inactive = db.session.scalars(
+        select(Household.id).where(Household.active.is_(False), scope.visible())
+    ).all()
+    if inactive:
+        for month, village_id, klass in db.session.execute(
+            select(VisitMonth.month, VisitMonth.village_id, VisitMonth.klass).where(
+                VisitMonth.household_id.in_(inactive), VisitMonth.month.in_(month_keys)
+            )
+        ):
+            counts[(month, village_id, klass)] -= 1
+    return counts
+
+
 def grids(scope: Scope, period: Period, now: datetime) -> list[TownGrid]:
     """One grid per town in scope, villages as rows and classes as columns."""
     overrides = klass_overrides(scope, period, now)
     rows = {v.id: VillageRow(v) for v in scope.villages}
-    for village_id, klass, households, visited, overdue in _grid_rows(
-        scope, period, now, overrides
-    ):
-        rows[village_id].cells[klass].add(Cell(households, int(visited or 0), int(overdue or 0)))
-    for household_id, village_id, visited, overdue in _overridden_facts(
+    for village_id, klass, households, overdue in _grid_rows(scope, period, now, overrides):
+        rows[village_id].cells[klass].add(Cell(households, 0, int(overdue or 0)))
+    for household_id, village_id, _visited, overdue in _overridden_facts(
         scope, overrides, period, now
     ):
-        rows[village_id].cells[overrides[household_id]].add(Cell(1, visited, int(overdue)))
+        rows[village_id].cells[overrides[household_id]].add(Cell(1, 0, int(overdue)))
+    for (_month, village_id, klass), visited in visited_counts(scope, period.month_keys).items():
+        rows[village_id].cells[klass].visited += visited
     return [
         TownGrid(town, rhythm_for(town), [rows[v.id] for v in villages])
         for town, villages in scope.groups
@@ -251,26 +280,8 @@ def trend(scope: Scope, months: list[Period]) -> dict[str, list[float | None]]:
     condition = scope.condition()
     keys = [m.month_keys[0] for m in months]
     visited = defaultdict(int)
-    for month, klass, count in db.session.execute(
-        select(VisitMonthCount.month, VisitMonthCount.klass, func.sum(VisitMonthCount.households))
-        .where(VisitMonthCount.month.in_(keys), VisitMonthCount.village_id.in_(scope.village_ids))
-        .group_by(VisitMonthCount.month, VisitMonthCount.klass)
-    ):
-        visited[(month, klass)] += int(count or 0)
-    # The counts include households deactivated since; they are few, take them out.
-    inactive = db.session.scalars(
-        select(Household.id).where(Household.active.is_(False), scope.visible())
-    ).all()
-    for month, klass, count in (
-        db.session.execute(
-            select(VisitMonth.month, VisitMonth.klass, func.count())
-            .where(VisitMonth.household_id.in_(inactive), VisitMonth.month.in_(keys))
-            .group_by(VisitMonth.month, VisitMonth.klass)
-        )
-        if inactive
-        else []
-    ):
-        visited[(month, klass)] -= count
+    for (month, _village_id, klass), count in visited_counts(scope, keys).items():
+        visited[(month, klass)] += count
     now_counts = dict(
         db.session.execute(
             select(Household.klass, func.count()).where(condition).group_by(Household.klass)
@@ -344,17 +355,36 @@ def _visited_by_cadre_in(condition, period: Period | None):
     return exists(query)
 
 
+# Up to about two towns, start from the households; beyond, from the cadres (a county's first
+# page of cadres fills long before its households are all read).
+HOUSEHOLD_DRIVEN_VILLAGES = 60
+
+
 def cadre_page(scope: Scope, period, now, after: int | None, limit: int) -> list[CadreRow]:
     """Cadres holding households in scope now, or who visited one in the period; by id."""
-    condition = scope.condition()
-    holds = exists(_active_assignment_in(condition).where(Assignment.cadre_id == User.id))
-    query = select(User).where(
-        User.role == "cadre", or_(holds, _visited_by_cadre_in(condition, period))
-    )
+    query = select(User).where(User.role == "cadre", _cadre_in_scope(scope, period))
     if after is not None:
         query = query.where(User.id > after)
     cadres = db.session.scalars(query.order_by(User.id).limit(limit + 1)).all()
     return cadre_rows(scope, cadres, period, now)
+
+
+def _cadre_in_scope(scope: Scope, period) -> ColumnElement[bool]:
+    condition = scope.condition()
+    if len(scope.village_ids) <= HOUSEHOLD_DRIVEN_VILLAGES:
+        holders = (
+            select(Assignment.cadre_id)
+            .join(Household, Household.id == Assignment.household_id)
+            .where(Assignment.ended_at.is_(None), condition)
+        )
+        visitors = (
+            select(Visit.cadre_id)
+            .join(Household, Household.id == Visit.household_id)
+            .where(condition, Visit.visited_at >= period.start, Visit.visited_at < period.end)
+        )
+        return User.id.in_(union(holders, visitors))
+    holds = exists(_active_assignment_in(condition).where(Assignment.cadre_id == User.id))
+    return or_(holds, _visited_by_cadre_in(condition, period))
 
 
 def cadre_rows(scope: Scope, cadres, period: Period, now) -> list[CadreRow]:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from .. import access
 from ..extensions import db
 from ..models import (
+    Assignment,
     AuditEvent,
     CropRecord,
     Household,
@@ -95,7 +96,10 @@ def overdue():
     if after is not None:
         query = query.where(Household.id > after)
     households = db.session.scalars(
-        query.options(selectinload(Household.village), selectinload(Household.assignments))
+        query.options(
+            selectinload(Household.village),
+            selectinload(Household.assignments).selectinload(Assignment.cadre),
+        )
         .order_by(Household.id)
         .limit(PAGE_SIZE + 1)
     ).all()
