@@ -93,6 +93,7 @@ class Scope:
 
     user: User
     groups: list[tuple[Town, list[Village]]]
+    _inactive: list[int] | None = field(default=None, repr=False)
 
     @property
     def villages(self) -> list[Village]:
@@ -112,19 +113,31 @@ class Scope:
         """Households that count for coverage: visible and active."""
         return and_(self.visible(), Household.active.is_(True))
 
+    def inactive_households(self) -> list[int]:
+        """Deactivated households in scope, read once per page through their partial index."""
+        if self._inactive is None:
+            ids = set(self.village_ids)
+            rows = db.session.execute(
+                select(Household.id, Household.village_id).where(Household.active.is_(False))
+            )
+            self._inactive = [h for h, village_id in rows if village_id in ids]
+        return self._inactive
+
     def rhythm_of_village(self) -> dict[int, dict]:
         return {v.id: rhythm_for(town) for town, villages in self.groups for v in villages}
 
     def overdue(self, period: Period, now: datetime) -> ColumnElement[bool]:
-        if len(self.groups) == 1:
-            return overdue_condition(period, now, rhythm_for(self.groups[0][0]))
+        """One condition per distinct rhythm: usually every town keeps the defaults, and the
+        condition needs no village list at all."""
+        by_rhythm = defaultdict(list)
+        for town, villages in self.groups:
+            by_rhythm[tuple(sorted(rhythm_for(town).items()))] += [v.id for v in villages]
+        if len(by_rhythm) == 1:
+            return overdue_condition(period, now, dict(next(iter(by_rhythm))))
         return or_(
             *[
-                and_(
-                    Household.village_id.in_([v.id for v in villages]),
-                    overdue_condition(period, now, rhythm_for(town)),
-                )
-                for town, villages in self.groups
+                and_(Household.village_id.in_(ids), overdue_condition(period, now, dict(rhythm)))
+                for rhythm, ids in by_rhythm.items()
             ]
         )
 
@@ -240,9 +253,7 @@ def visited_counts(scope: Scope, month_keys: list[int]) -> dict[tuple, int]:
         )
     ):
         counts[(month, village_id, klass)] += households
-    inactive = db.session.scalars(
-        select(Household.id).where(Household.active.is_(False), scope.visible())
-    ).all()
+    inactive = scope.inactive_households()
     if inactive:
         for month, village_id, klass in db.session.execute(
             select(VisitMonth.month, VisitMonth.village_id, VisitMonth.klass).where(
@@ -274,19 +285,23 @@ def grids(scope: Scope, period: Period, now: datetime) -> list[TownGrid]:
 # --- trend -------------------------------------------------------------------------------
 
 
-def trend(scope: Scope, months: list[Period]) -> dict[str, list[float | None]]:
+def trend(
+    scope: Scope, months: list[Period], now_counts: dict | None = None
+) -> dict[str, list[float | None]]:
     """Coverage by class for each month: households visited that month over households
-    counted, both by the class in force at the month's end."""
+    counted, both by the class in force at the month's end. `now_counts`: households by
+    class today, when the caller has them already."""
     condition = scope.condition()
     keys = [m.month_keys[0] for m in months]
     visited = defaultdict(int)
     for (month, _village_id, klass), count in visited_counts(scope, keys).items():
         visited[(month, klass)] += count
-    now_counts = dict(
-        db.session.execute(
-            select(Household.klass, func.count()).where(condition).group_by(Household.klass)
-        ).all()
-    )
+    if now_counts is None:
+        now_counts = dict(
+            db.session.execute(
+                select(Household.klass, func.count()).where(condition).group_by(Household.klass)
+            ).all()
+        )
     changes = db.session.execute(
         select(KlassChange.household_id, KlassChange.klass_from, KlassChange.changed_at)
         .join(Household, Household.id == KlassChange.household_id)

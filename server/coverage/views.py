@@ -46,7 +46,7 @@ def overview():
     period, scope = period_arg(), scope_arg()
     grids = stats.grids(scope, period, now())
     months = recent_months(period, TREND_MONTHS)
-    series = stats.trend(scope, months) if scope.groups else {}
+    series = stats.trend(scope, months, _households_now(grids, period)) if scope.groups else {}
     labels = [format_date(m.start.astimezone(local_zone()), "MMM") for m in months]
     chart = trend_svg(labels, series, _("Coverage by month and class")) if series else ""
     return render_template(
@@ -59,6 +59,17 @@ def overview():
         towns=_towns_for_selector(),
         judged_at=period.moment(now()),
     )
+
+
+def _households_now(grids, period) -> dict | None:
+    """For the running month the grid already counted today's households by class."""
+    if period.end <= now():
+        return None
+    counts = {}
+    for grid in grids:
+        for klass, cell in grid.totals.items():
+            counts[klass] = counts.get(klass, 0) + cell.households
+    return counts
 
 
 def _towns_for_selector():

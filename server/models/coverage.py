@@ -16,6 +16,22 @@ from .visits import Visit
 Index("ix_visit_visited_at", Visit.visited_at)
 Index("ix_visit_cadre_time", Visit.cadre_id, Visit.visited_at, Visit.household_id)
 Index("ix_household_last_visit_at", Household.last_visit_at)
+# The overview counts households by village and class, and overdue by their last visit,
+# from this index alone.
+Index(
+    "ix_household_coverage",
+    Household.village_id,
+    Household.klass,
+    Household.active,
+    Household.last_visit_at,
+)
+# The few deactivated households, found without reading the others.
+Index(
+    "ix_household_inactive",
+    Household.id,
+    sqlite_where=Household.active.is_(False),
+    postgresql_where=Household.active.is_(False),
+)
 
 
 class KlassChange(db.Model):

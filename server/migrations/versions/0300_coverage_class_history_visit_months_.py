@@ -95,6 +95,8 @@ def upgrade():
 
     with op.batch_alter_table('household', schema=None) as batch_op:
         batch_op.create_index('ix_household_last_visit_at', ['last_visit_at'], unique=False)
+        batch_op.create_index('ix_household_coverage', ['village_id', 'klass', 'active', 'last_visit_at'], unique=False)
+        batch_op.create_index('ix_household_inactive', ['id'], unique=False, sqlite_where=sa.text('active IS 0'), postgresql_where=sa.text('active IS false'))
 
     with op.batch_alter_table('visit', schema=None) as batch_op:
         batch_op.create_index('ix_visit_cadre_time', ['cadre_id', 'visited_at', 'household_id'], unique=False)
@@ -110,6 +112,8 @@ def downgrade():
         batch_op.drop_index('ix_visit_cadre_time')
 
     with op.batch_alter_table('household', schema=None) as batch_op:
+        batch_op.drop_index('ix_household_inactive')
+        batch_op.drop_index('ix_household_coverage')
         batch_op.drop_index('ix_household_last_visit_at')
 
     with op.batch_alter_table('visit_flag', schema=None) as batch_op:
