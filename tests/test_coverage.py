@@ -507,3 +507,30 @@ def test_admin_edits_town_settings_with_validation_and_audit(world, login):
     assert event.before["rhythm_days"]["B"] == 60 and event.after["flag_distance_m"] == 800
     assert login("town_supervisor").get(url).status_code == 403
     assert admin.get("/coverage/towns/999/settings").status_code == 404
+
+
+def test_an_admin_sees_one_row_per_town_then_the_villages_of_one(world, login):
+    client = login("admin")
+    page = client.get("/coverage/").get_data(as_text=True)
+    assert "太河镇" in page and "寨里镇" in page and "城子村" not in page
+    assert f"town={world.town.id}" in page
+    town = client.get(f"/coverage/?town={world.town.id}").get_data(as_text=True)
+    assert "城子村" in town and "纱帽村" in town and "东村" not in town
+
+
+def test_village_map_draws_households_and_visit_fixes(world, login):
+    world.h_chengzi.lat, world.h_chengzi.lon = 36.45, 118.05
+    db.session.commit()
+    add_visit(
+        world.h_chengzi,
+        world.users["chengzi_cadre"],
+        utcnow() - timedelta(hours=2),
+        lat=36.451,
+        lon=118.051,
+    )
+    page = (
+        login("chengzi_supervisor")
+        .get(f"/coverage/villages/{world.chengzi.id}/map")
+        .get_data(as_text=True)
+    )
+    assert "<svg" in page and page.count("<rect x=") == 1 and page.count("<circle") == 1
