@@ -37,7 +37,13 @@ def _filename(response) -> str:
 
 def _march_visits(world):
     cadre = world.users["chengzi_cadre"]
-    first = add_visit(world.h_chengzi, cadre, local(2025, 3, 31, 23, 59), notes="第一次")
+    first = add_visit(
+        world.h_chengzi,
+        cadre,
+        local(2025, 3, 31, 23, 59),
+        notes="第一次",
+        situation={"health": "worse", "income": "same"},
+    )
     db.session.add_all(
         [
             CropRecord(
@@ -75,12 +81,13 @@ def test_visits_with_crops_xlsx_for_a_village_and_month(world, login):
     notes = [row[header.index("备注")] for row in body]
     assert notes == ["月初", "第一次", "第一次"]
     crops = [row[header.index("作物")] for row in body]
-    assert crops == [None, "kiwifruit", "other"]
+    assert crops == [None, "猕猴桃", "玉米"]
     kiwi = body[1]
     assert kiwi[0] == "2025-03-31 23:59"
     assert Decimal(str(kiwi[header.index("面积（亩）")])) == Decimal("0.5")
     assert Decimal(str(kiwi[header.index("预计收入（元）")])) == Decimal("2000.50")
-    assert body[2][header.index("作物名称")] == "玉米"
+    assert body[1][header.index("情况变化")] == "健康：变差"
+    assert body[0][header.index("情况变化")] is None
     name = _filename(response)
     assert name == "走访记录_太河镇城子村_2025年03月.xlsx"
 
