@@ -113,7 +113,7 @@ def build_town(rng: random.Random, now: datetime) -> None:
                     device_id=new_uuid(),
                     pending_records=rng.choice((0, 0, 0, 0, 2, 5)),
                     pending_photos=rng.choice((0, 0, 0, 1, 3)),
-                    last_sync_at=now - timedelta(hours=rng.uniform(1, 150)),
+                    last_sync_at=now - timedelta(minutes=rng.uniform(5, 600)),
                 )
             )
         db.session.commit()
