@@ -33,6 +33,13 @@ def register_helpers(state) -> None:
 PAGE_SIZE = 50
 
 
+@bp.after_request
+def _no_store(response):
+    """These pages hold names and phone numbers: no copy in any cache."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def supervisor_page(view):
     """Supervisors and admins; a cadre gets 403, someone signed out the sign-in form."""
 
