@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_, select, union_all
 from sqlalchemy.orm import selectinload
 
-from . import access, audit, idcard, pagination
+from . import access, audit, coverage, idcard, pagination
 from .errors import ApiError, json_body
 from .extensions import db
 from .models import Assignment, Household, Member, utcnow
@@ -264,6 +264,7 @@ def edit_household(household_id: int):
     if changed_after:
         household.version += 1
         audit.record("update", "household", household.id, changed_before, changed_after)
+        coverage.household_changed(household, before)
     db.session.commit()
     return detail(household)
 

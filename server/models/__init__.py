@@ -1,6 +1,7 @@
 """All models, importable from one place."""
 
 from .audit import AuditEvent
+from .coverage import KlassChange, NeedsAction, VisitFlag, VisitMonth, VisitMonthCount
 from .registry import (
     CROPS,
     KLASSES,
@@ -40,8 +41,10 @@ __all__ = [
     "DeviceStatus",
     "Household",
     "HouseholdLink",
+    "KlassChange",
     "LoginFailure",
     "Member",
+    "NeedsAction",
     "Photo",
     "RateCounter",
     "SelfReport",
@@ -51,6 +54,9 @@ __all__ = [
     "User",
     "Village",
     "Visit",
+    "VisitFlag",
+    "VisitMonth",
+    "VisitMonthCount",
     "new_uuid",
     "report_priority",
     "supervisor_village",

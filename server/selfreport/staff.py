@@ -8,8 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from .. import access
-from ..auth import csrf_token
-from ..auth_pages import check_form_csrf, page_login_required
+from ..auth import check_form_csrf, csrf_token, page_login_required
 from ..extensions import db
 from ..models import Household, HouseholdLink, Village, utcnow
 from . import reports, tokens
