@@ -110,7 +110,8 @@ def list_households():
     after = pagination.decode(args.get("cursor"))
     if after is not None:
         conditions.append(Household.id > after)
-    query = _first_by_id(conditions, limit + 1, village_filter="village_id" in args)
+    by_village = "village_id" not in args and "q" not in args
+    query = _first_by_id(conditions, limit + 1, merge_villages=by_village)
     rows = db.session.scalars(query.options(selectinload(Household.village))).all()
     return HouseholdPageSchema().dump(pagination.page(rows, limit))
 
@@ -118,17 +119,18 @@ def list_households():
 MERGED_VILLAGES_MAX = 200
 
 
-def _first_by_id(conditions: list, count: int, village_filter: bool):
+def _first_by_id(conditions: list, count: int, merge_villages: bool):
     """The first `count` households of the user's scope matching `conditions`, by id.
 
     A supervisor's villages can lie anywhere in the id order (a town imported after others):
     walking the primary key, as PostgreSQL plans it, then reads every household before
     theirs. Taking each village's first `count` from its (village_id, id) index and merging
-    them reads at most `count` households per village instead.
+    them reads at most `count` households per village instead. Not for text searches: the
+    trigram index answers those for the whole scope at once, and once per village costs more.
     """
     query = access.households(current_user).order_by(Household.id)
-    villages = access.scope_village_ids(current_user)
-    if village_filter or villages is None or not 1 < len(villages) <= MERGED_VILLAGES_MAX:
+    villages = access.scope_village_ids(current_user) if merge_villages else None
+    if villages is None or not 1 < len(villages) <= MERGED_VILLAGES_MAX:
         return query.where(*conditions).limit(count)
     firsts = [
         select(Household.id)

@@ -67,11 +67,9 @@ def overdue_rows(scope, period, klass) -> Iterator[list]:
         selectinload(Household.village),
         selectinload(Household.assignments).selectinload(Assignment.cadre),
     )
-    after = 0
+    after = None
     while True:
-        batch = db.session.scalars(
-            query.where(Household.id > after).order_by(Household.id).limit(BATCH)
-        ).all()
+        batch = db.session.scalars(stats.village_order(query, after).limit(BATCH)).all()
         for household in batch:
             last = household.last_visit_at if judged >= now() else None
             yield [household.code, household.head_name, household.village.name,
@@ -80,7 +78,7 @@ def overdue_rows(scope, period, klass) -> Iterator[list]:
                    "、".join(c.display_name for c in household.cadres)]  # fmt: skip
         if len(batch) < BATCH:
             return
-        after = batch[-1].id
+        after = (batch[-1].village_id, batch[-1].id)
         db.session.expunge_all()
 
 

@@ -505,3 +505,17 @@ def overdue_query(scope: Scope, period, now, klass=None, cadre_id=None):
     overdue = and_(_not_overridden(overrides), scope.overdue(period, now))
     late = [h for h, _, _, late in _overridden_facts(scope, overrides, period, now) if late]
     return query.where(or_(overdue, Household.id.in_(late)) if late else overdue)
+
+
+def village_order(query, after: tuple[int, int] | None):
+    """Households by village, then id, after a given (village_id, id): the order the
+    (village_id, id) index walks, so a first page of a county's list stops early."""
+    if after is not None:
+        village_id, household_id = after
+        query = query.where(
+            or_(
+                Household.village_id > village_id,
+                and_(Household.village_id == village_id, Household.id > household_id),
+            )
+        )
+    return query.order_by(Household.village_id, Household.id)

@@ -104,14 +104,15 @@ def overdue():
             abort(404)
     query = stats.overdue_query(scope, period, now(), klass=klass, cadre_id=cadre_id)
     after = after_arg()
-    if after is not None:
-        query = query.where(Household.id > after)
+    last = db.session.get(Household, after) if after is not None else None
+    if after is not None and last is None:
+        abort(400, "The page cursor is not valid.")
     households = db.session.scalars(
-        query.options(
+        stats.village_order(query, (last.village_id, last.id) if last else None)
+        .options(
             selectinload(Household.village),
             selectinload(Household.assignments).selectinload(Assignment.cadre),
         )
-        .order_by(Household.id)
         .limit(PAGE_SIZE + 1)
     ).all()
     return render_template(
