@@ -17,7 +17,16 @@ from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from .extensions import db
-from .models import Assignment, ChangeCounter, CropRecord, Household, Member, Photo, Visit
+from .models import (
+    Assignment,
+    ChangeCounter,
+    CropRecord,
+    Household,
+    Member,
+    Photo,
+    SelfReport,
+    Visit,
+)
 
 CHANGED = "zoufang_changed_households"
 # Columns that are bookkeeping, not registry data: changing them makes no new version.
@@ -25,7 +34,8 @@ NOT_REGISTRY_DATA = {"version", "field_versions", "change_seq", "last_visit_at",
 # Fields a cadre may edit offline, merged per field against the phone's base version.
 MERGED_HOUSEHOLD_FIELDS = ("phone",)
 MERGED_MEMBER_FIELDS = ("health", "labour_capacity")
-SHOWN_WITH_HOUSEHOLD = (Member, Assignment, Visit, CropRecord, Photo)
+# Self-reports too: a family's report must reach its cadre's phone at the next pull.
+SHOWN_WITH_HOUSEHOLD = (Member, Assignment, Visit, CropRecord, Photo, SelfReport)
 
 
 def field_key(obj, name: str) -> str:

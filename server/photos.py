@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
 from . import access, images, storage
+from .coverage import flag_photo
 from .errors import ApiError
 from .extensions import db
 from .models import Photo, User, Visit
@@ -151,6 +152,7 @@ def _store_row(uuid: str, form: dict, image: images.Encoded):
     if uuid not in visit.photo_uuids:  # a photo the visit did not announce is kept all the same
         visit.photo_uuids = [*visit.photo_uuids, uuid]
         visit.photos_expected = len(visit.photo_uuids)
+    flag_photo(photo)  # the same picture on another household's visit deserves a look
     db.session.commit()
     return _answer(photo, "created", 201)
 

@@ -67,6 +67,7 @@ def sudden_event(code: str | None) -> str:
         "other": _("Other event"),
         "worse": _("Situation worse"),
         "conflict": _("Data conflict"),
+        "report": _("Household's own report"),
     }.get(code or "", code or "")
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import Select, and_, exists, func, literal, or_, select
 
 from .. import audit
 from ..extensions import db
-from ..models import DataConflict, Household, NeedsAction, utcnow
+from ..models import DataConflict, Household, NeedsAction, SelfReport, utcnow
 from .upsert import insert
 
 
@@ -42,14 +42,26 @@ def _open_conflicts() -> Select:
     ).where(DataConflict.resolved_at.is_(None), ~already)
 
 
+def _open_reports() -> Select:
+    """A family's own report (QR door card) stays on the list until it is handled."""
+    already = exists().where(NeedsAction.source == "report", NeedsAction.source_id == SelfReport.id)
+    return select(
+        SelfReport.household_id,
+        literal("report").label("source"),
+        SelfReport.id.label("source_id"),
+        literal("report").label("reason"),
+        SelfReport.category.label("field"),
+        SelfReport.received_at.label("raised_at"),
+    ).where(SelfReport.handled_at.is_(None), ~already)
+
+
 def needs_action_sources() -> list[Select]:
     """Things not yet on the list that put a household on it. Each select yields
     household_id, source, source_id, reason, field and raised_at.
 
     Visits raise their items when stored (`raise_for_visit`, through
-    `record_visit_aggregates`); the household self-reports, once they exist, are one more
-    select here (or call `raise_item` when a report is stored)."""
-    return [_open_conflicts()]
+    `record_visit_aggregates`); conflicts and the families' own reports are read here."""
+    return [_open_conflicts(), _open_reports()]
 
 
 def raise_item(household_id: int, source: str, source_id: int, reason: str, detail, raised_at):

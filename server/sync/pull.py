@@ -17,6 +17,7 @@ from ..errors import ApiError
 from ..extensions import db
 from ..models import Assignment, Household, User, Village, Visit, utcnow
 from ..schedule import is_overdue, next_due
+from ..selfreport import open_reports_for_households
 
 RECENT_VISITS = 10
 
@@ -104,6 +105,9 @@ def _load(user: User, ids: list[int]) -> list[PulledHousehold]:
     )
     households = {h.id: h for h in db.session.scalars(query)}
     visits = _recent_visits(user, list(households))
+    reports: dict[int, list[dict]] = {}
+    for report in open_reports_for_households(user, list(households)):
+        reports.setdefault(report["household"]["id"], []).append(report)
     now = utcnow()
     pulled = []
     for household_id in ids:
@@ -118,6 +122,7 @@ def _load(user: User, ids: list[int]) -> list[PulledHousehold]:
                 next_due_at=next_due(last, klass, rhythm),
                 overdue=is_overdue(last, klass, rhythm, now),
                 visits=visits.get(household_id, []),
+                reports=reports.get(household_id, []),
             )
         )
     return pulled

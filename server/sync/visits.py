@@ -15,8 +15,10 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import changes, settings
+from ..coverage import flag_visit, record_visit_aggregates
 from ..extensions import db
 from ..models import CropRecord, Household, Photo, User, Visit
+from ..selfreport import link_visit_to_report
 from .results import rejected, uuid_taken
 
 CROP_FIELDS = (
@@ -85,7 +87,7 @@ class VisitIngest:
             answers[item.index] = (
                 first if first["status"] == "rejected" else first | {"status": "duplicate"}
             )
-        self._move_last_visits(fresh, by_uuid)
+        self._keep_coverage(fresh, by_uuid)
         return answers
 
     def _known(self, item: Incoming) -> dict | None:
@@ -199,13 +201,22 @@ class VisitIngest:
             **{name: crop.get(name) for name in CROP_FIELDS},
         }
 
-    def _move_last_visits(self, items: list[Incoming], answers: dict[str, dict]) -> None:
-        """household.last_visit_at only moves forward, in the same transaction as the visits."""
-        latest: dict[Household, datetime] = {}
-        for item in items:
-            if answers[item.uuid]["status"] == "created":
-                when = self._counted_time(item)
-                latest[item.household] = max(latest.get(item.household, when), when)
-        for household, when in latest.items():
-            if household.last_visit_at is None or when > household.last_visit_at:
-                household.last_visit_at = when
+    def _keep_coverage(self, items: list[Incoming], answers: dict[str, dict]) -> None:
+        """For each new visit, in the same transaction: the household's last visit and monthly
+        counts, flags for a supervisor, needs-action items, and the self-report it answers."""
+        created = {
+            answers[item.uuid]["id"]: item
+            for item in items
+            if answers[item.uuid]["status"] == "created"
+        }
+        if not created:
+            return
+        visits = db.session.scalars(
+            select(Visit).where(Visit.id.in_(created)).order_by(Visit.visited_at, Visit.id)
+        )
+        for visit in visits:
+            item = created[visit.id]
+            record_visit_aggregates(item.household, visit)
+            flag_visit(visit)
+            if item.data.get("report_id"):
+                link_visit_to_report(visit, item.data["report_id"], self.user)
