@@ -70,7 +70,7 @@ def row(
 
 
 def registry_rows() -> list[list]:
-    """Three households: two in 城子村 (one already in the world? no: new codes), one in 新村."""
+    """Three new households: in 城子村 and 纱帽村 (existing villages) and in 新村 (a new one)."""
     return [
         row("T001", "城子村", "王大山", "王大山", person(11), "户主"),
         row("T001", "城子村", "王大山", "刘桂花", person(12), "配偶", health="长期慢性病"),

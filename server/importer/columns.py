@@ -80,7 +80,7 @@ COLUMNS = (
         ("birth_year", "出生年"),
         False,
         _("Year of birth; taken from the ID number when empty, must agree with it."),
-        "1965",
+        "1963",
     ),
     Column(
         "sex",

@@ -159,7 +159,7 @@ class RegistryWriter:
     def _error(self, plan: HouseholdPlan, row: int, name: str, reason) -> RowError:
         return RowError(row, name, self.labels.get(name, name), reason, plan.code)
 
-    def _check(self, plan, existing, elsewhere) -> tuple[Checked | None, list[RowError]]:
+    def _check(self, plan, existing, elsewhere) -> tuple[Checked, list[RowError]]:
         errors = []
         first = plan.rows[0]
         town = plan.town or self.scope.town or self.directory.default_town()
