@@ -18,11 +18,6 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 	$(BIN)/pybabel -q compile -d server/translations
-	@# Babel parses "zh_CN" as zh_Hans_CN (it adds the script) and gettext then looks only in
-	@# zh_Hans_CN/ and zh/: the compiled catalog goes there too, or pages stay in English.
-	mkdir -p server/translations/zh_Hans_CN/LC_MESSAGES
-	$(BIN)/pybabel -q compile -l zh_Hans_CN -i server/translations/zh_CN/LC_MESSAGES/messages.po \
-	  -o server/translations/zh_Hans_CN/LC_MESSAGES/messages.mo
 
 # After adding translatable strings: update the catalog, then fill in the Chinese.
 translations: install

@@ -23,8 +23,8 @@ DEFAULTS = {
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": 30 * 24 * 3600,
     "JSON_SORT_KEYS": False,
-    "BABEL_DEFAULT_LOCALE": "zh_CN",
-    "LANGUAGES": ["zh_CN", "en"],
+    "BABEL_DEFAULT_LOCALE": "zh",
+    "LANGUAGES": ["zh", "en"],
     "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
     # Failed sign-ins allowed per window before the account or address is throttled.
     "LOGIN_WINDOW_SECONDS": 15 * 60,

@@ -61,7 +61,7 @@ def issue_tokens(village_name, town, reissue_all, out, base_url):
     if not reissue_all:
         households = [h for h in households if tokens.needs_card(tokens.live_link(h))]
     out = out or Path(f"cards-{village.name}-{date.today():%Y%m%d}.html")
-    with current_app.test_request_context(base_url=base_url), force_locale("zh_CN"):
+    with current_app.test_request_context(base_url=base_url), force_locale("zh"):
         cards = [card_for(h, tokens.issue(h, None, for_card=True)) for h in households]
         page = render_template(
             "selfreport/card_sheet.html", cards=cards, title=village.name, back="#"

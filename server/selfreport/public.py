@@ -50,7 +50,7 @@ def _private_page_headers(response):
 
 def _render(template: str, status: int = 200, **context):
     """Families read Chinese: the public pages ignore the browser's language."""
-    with force_locale("zh_CN"):
+    with force_locale("zh"):
         return render_template(template, **context), status
 
 

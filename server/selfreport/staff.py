@@ -135,7 +135,7 @@ def _print_sheet(households, title: str, back: str):
     cards = [card_for(h, tokens.issue(h, current_user, for_card=True)) for h in households]
     db.session.commit()
     # The cards are for the families: always Chinese, whatever the supervisor reads.
-    with force_locale("zh_CN"):
+    with force_locale("zh"):
         return render_template("selfreport/card_sheet.html", cards=cards, title=title, back=back)
 
 
