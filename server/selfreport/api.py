@@ -1,12 +1,12 @@
 """The cadres' side of self-reports: their task list, and marking a report seen or handled."""
 
-from flask import Blueprint, abort, request, send_file
+from flask import Blueprint, Response, abort, request
 from flask_login import current_user, login_required
 
-from .. import access
+from .. import access, storage
 from ..extensions import db
 from ..schemas.selfreport import HandledSchema, ReportQuerySchema, ReportSchema
-from . import photos, reports
+from . import reports
 
 bp = Blueprint("selfreport_api", __name__, url_prefix="/api")
 
@@ -130,6 +130,6 @@ def report_photo(report_id: int):
 def photo_response(report):
     if report.photo is None:
         abort(404)
-    response = send_file(photos.path_for(report.photo.storage_key), mimetype="image/jpeg")
+    response = Response(storage.current().get(report.photo.storage_key), mimetype="image/jpeg")
     response.headers["Cache-Control"] = "private, max-age=86400"
     return response

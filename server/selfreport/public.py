@@ -22,13 +22,16 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from marshmallow import ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import ratelimit
+from .. import images, ratelimit
 from ..extensions import db
 from ..models import REPORT_CATEGORIES, HouseholdLink
 from ..schemas.selfreport import PublicReportSchema
-from . import photos, reports, tokens
+from . import reports, tokens
 from .cards import mask_name
 from .labels import CATEGORY_LABELS, STATUS_LABELS
+
+# A family's photo is kept at the size a cadre's photo arrives in (the phone shrinks those).
+PHOTO_LONG_EDGE = 1600
 
 bp = Blueprint("selfreport_public", __name__)
 
@@ -169,7 +172,7 @@ def _photo_too_large() -> PhotoProblem:
     return PhotoProblem(message, 413)
 
 
-def _read_photo() -> photos.Reencoded | None:
+def _read_photo() -> images.Encoded | None:
     """The uploaded photo re-encoded, None when there is none; PhotoProblem when refused."""
     upload = request.files.get("photo")
     if upload is None or not upload.filename:
@@ -181,10 +184,10 @@ def _read_photo() -> photos.Reencoded | None:
     if len(raw) > limit:
         raise _photo_too_large()
     try:
-        return photos.reencode(raw)
-    except photos.ImageRejected as rejected:
-        if rejected.args[0] == "too_many_pixels":
-            raise _photo_too_large() from None
+        return images.reencode(raw, PHOTO_LONG_EDGE, images.MAX_PIXELS_UNRESIZED)
+    except images.TooManyPixels:
+        raise _photo_too_large() from None
+    except images.ImageProblem:
         raise PhotoProblem(NOT_A_PHOTO, 422) from None
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from .. import access, audit
+from .. import access, audit, images, storage
 from ..errors import ApiError
 from ..extensions import db
 from ..models import (
@@ -23,7 +23,6 @@ from ..models import (
     utcnow,
 )
 from ..schemas.selfreport import ReportSchema
-from .photos import Reencoded, save
 
 STATS_DAYS = 90
 
@@ -55,12 +54,15 @@ def by_reference(household_id: int, reference: str) -> SelfReport | None:
     )
 
 
-def _store_photo(household_id: int, photo: Reencoded) -> Photo:
+def _store_photo(household_id: int, photo: images.Encoded) -> Photo:
+    store = storage.current()
+    store.put(photo.key, photo.data)
+    store.put(images.thumb_key(photo.key), photo.thumb)
     row = Photo(
         uuid=new_uuid(),
         household_id=household_id,
-        sha256=photo.original_sha256,
-        storage_key=save(photo),
+        sha256=photo.source_sha256,
+        storage_key=photo.key,
         content_type="image/jpeg",
         size_bytes=len(photo.data),
         width=photo.width,
@@ -70,7 +72,7 @@ def _store_photo(household_id: int, photo: Reencoded) -> Photo:
     return row
 
 
-def create(link: HouseholdLink, data: dict, nonce: str, photo: Reencoded | None) -> SelfReport:
+def create(link: HouseholdLink, data: dict, nonce: str, photo: images.Encoded | None) -> SelfReport:
     """Store a family's report (the caller commits). `data` has been validated."""
     report = SelfReport(
         reference=_new_reference(),
