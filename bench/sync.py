@@ -99,8 +99,10 @@ def seed(app) -> list[int]:
 
 
 def visit_records(household_ids: list[int], count: int) -> list[dict]:
-    """Visits as the phone sends them, each with one crop."""
-    start = datetime.now(UTC) - timedelta(days=2)
+    """Visits as the phone sends them, each with one crop, 20 minutes apart: a cadre's pace
+    (visits seconds apart would make every visit a neighbour of thousands in the flag checks
+    for implausible travel, a load no cadre produces)."""
+    start = datetime.now(UTC) - timedelta(minutes=20 * count + 60)
     records = []
     for n in range(count):
         records.append(
@@ -109,7 +111,7 @@ def visit_records(household_ids: list[int], count: int) -> list[dict]:
                 "kind": "visit",
                 "data": {
                     "household_id": household_ids[n % len(household_ids)],
-                    "visited_at": (start + timedelta(seconds=n)).isoformat(),
+                    "visited_at": (start + timedelta(minutes=20 * n)).isoformat(),
                     "location": {"lat": 36.5, "lon": 118.1, "accuracy_m": 12.0},
                     "situation": {"health": "same", "income": "better", "housing": "same"},
                     "sudden_event": None,

@@ -113,8 +113,9 @@ def _implausible_speed(visit: Visit, settings: dict) -> tuple[Visit, dict] | Non
     if not _located(visit):
         return None
     window = timedelta(minutes=settings["flag_speed_window_min"])
-    others = db.session.scalars(
-        select(Visit).where(
+    # Plain rows, not objects: a cadre with many visits in the window must stay cheap.
+    others = db.session.execute(
+        select(Visit.id, Visit.household_id, Visit.lat, Visit.lon, Visit.visited_at).where(
             Visit.cadre_id == visit.cadre_id,
             Visit.visited_at >= visit.visited_at - window,
             Visit.visited_at <= visit.visited_at + window,
