@@ -47,6 +47,7 @@ test: install browser lint
 
 bench: install
 	$(BIN)/python bench/registry.py
+	$(BIN)/python bench/selfreport.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

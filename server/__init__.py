@@ -3,12 +3,16 @@
 import logging
 
 from flask import Flask, request
+from flask_babel import get_locale
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from . import auth, config, errors, households, importer, openapi, pages
+from . import auth, config, coverage, errors, households, importer, openapi, pages, photos, sync
 from .cli import register_commands
 from .extensions import babel, db, login_manager, migrate
+from .selfreport import api as selfreport_api
+from .selfreport import public as selfreport_public
+from .selfreport import staff as selfreport_staff
 
 
 def create_app(test_config=None) -> Flask:
@@ -20,10 +24,15 @@ def create_app(test_config=None) -> Flask:
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"), render_as_batch=True)
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=pages.select_locale)
+    app.jinja_env.globals["get_locale"] = get_locale  # base.html sets <html lang> from it
 
     errors.register(app)
     auth.register(app)
-    for blueprint in (households.bp, importer.bp, openapi.bp, pages.bp):
+    for blueprint in (households.bp, importer.bp, openapi.bp, pages.bp, coverage.bp):
+        app.register_blueprint(blueprint)
+    for blueprint in (sync.bp, photos.bp):
+        app.register_blueprint(blueprint)
+    for blueprint in (selfreport_api.bp, selfreport_public.bp, selfreport_staff.bp):
         app.register_blueprint(blueprint)
     register_commands(app)
     app.after_request(_security_headers)

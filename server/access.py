@@ -1,7 +1,7 @@
 """The one place that says who may see what.
 
-Every query for households, members, assignments, visits and photos starts here. An id
-outside the user's scope answers 404, exactly like an id that does not exist.
+Every query for households, members, assignments, visits, photos and self-reports starts
+here. An id outside the user's scope answers 404, exactly like an id that does not exist.
 """
 
 from flask import abort
@@ -9,7 +9,7 @@ from sqlalchemy import Select, false, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from .extensions import db
-from .models import Assignment, Household, Member, Photo, User, Village, Visit
+from .models import Assignment, Household, Member, Photo, SelfReport, User, Village, Visit
 
 
 def active_assignments():
@@ -21,6 +21,15 @@ def _village_ids(user: User):
     if user.villages:
         return [v.id for v in user.villages]
     return select(Village.id).where(Village.town_id == user.town_id)
+
+
+def scope_village_ids(user: User) -> list[int] | None:
+    """The villages a supervisor oversees, as ids; None for roles not scoped by village."""
+    if user.role != "supervisor":
+        return None
+    if user.villages:
+        return [v.id for v in user.villages]
+    return list(db.session.scalars(_village_ids(user).order_by(Village.id)))
 
 
 def household_condition(user: User) -> ColumnElement[bool]:
@@ -46,6 +55,14 @@ def village_condition(user: User) -> ColumnElement[bool]:
     return false()
 
 
+def formerly_assigned(user: User) -> Select:
+    """Ids of households whose assignment to this cadre has ended: a phone is told to drop
+    them, and learns nothing else about them."""
+    return select(Assignment.household_id).where(
+        Assignment.cadre_id == user.id, Assignment.ended_at.is_not(None)
+    )
+
+
 def households(user: User) -> Select:
     return select(Household).where(household_condition(user))
 
@@ -68,6 +85,11 @@ def photos(user: User) -> Select:
         .join(Household, Photo.household_id == Household.id)
         .where(household_condition(user))
     )
+
+
+def reports(user: User) -> Select:
+    """Household self-reports: seen by whoever may see the household."""
+    return select(SelfReport).join(SelfReport.household).where(household_condition(user))
 
 
 def cadres(user: User) -> Select:
@@ -103,11 +125,20 @@ def get_cadre(user: User, cadre_id: int) -> User:
     return _one_or_404(cadres(user).where(User.id == cadre_id), cadre_id)
 
 
+def get_report(user: User, report_id: int) -> SelfReport:
+    return _one_or_404(reports(user).where(SelfReport.id == report_id), report_id)
+
+
 def can_edit_registry(user: User) -> bool:
     return user.role in ("admin", "supervisor")
 
 
 def can_unmask_id_numbers(user: User) -> bool:
+    return user.role in ("admin", "supervisor")
+
+
+def can_manage_links(user: User) -> bool:
+    """Issuing, re-issuing and revoking door-card links: supervisors (in scope) and admins."""
     return user.role in ("admin", "supervisor")
 
 

@@ -3,8 +3,18 @@
 import hmac
 import secrets
 from datetime import timedelta
+from functools import wraps
 
-from flask import Blueprint, current_app, request, session
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 from marshmallow import Schema, fields
 from sqlalchemy import delete, func, select
@@ -49,6 +59,12 @@ def csrf_token() -> str:
     return session["csrf"]
 
 
+def tokens_match(sent: str) -> bool:
+    """The sent token equals the session's; an empty one never matches (no session yet)."""
+    expected = session.get("csrf", "")
+    return bool(sent and expected) and hmac.compare_digest(sent, expected)
+
+
 def check_csrf():
     """State-changing API calls must echo the session's token in a header."""
     if request.method in SAFE_METHODS or not request.path.startswith("/api/"):
@@ -58,7 +74,7 @@ def check_csrf():
     sent = request.headers.get(CSRF_HEADER, "")
     if not current_user.is_authenticated:
         return None  # the view's login_required answers 401
-    if not hmac.compare_digest(sent, session.get("csrf", "")):
+    if not tokens_match(sent):
         return error_response(403, "csrf_failed", f"Missing or wrong {CSRF_HEADER} header.")
     return None
 
@@ -75,6 +91,31 @@ def _throttled(user_key: str, addr_key: str) -> bool:
         _recent_failures(user_key) >= cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
         or _recent_failures(addr_key) >= cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"]
     )
+
+
+def authenticate(username: str, password: str) -> User:
+    """The user these credentials name, or ApiError 401/429. Shared by the API and the form."""
+    username = username.strip()
+    user_key, addr_key = f"user:{username.lower()}", f"addr:{request.remote_addr}"
+    if _throttled(user_key, addr_key):
+        minutes = current_app.config["LOGIN_WINDOW_SECONDS"] // 60
+        raise ApiError(
+            429, "too_many_attempts", f"Too many failed sign-ins. Try again in {minutes} minutes."
+        )
+    user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+    if not verify(user.password_hash if user else None, password) or not user.enabled:
+        db.session.add_all([LoginFailure(key=user_key), LoginFailure(key=addr_key)])
+        db.session.commit()
+        raise ApiError(401, "bad_credentials", "Wrong username or password.")
+    db.session.execute(delete(LoginFailure).where(LoginFailure.key == user_key))
+    db.session.commit()
+    return user
+
+
+def start_session(user: User, remember: bool) -> None:
+    session.clear()
+    login_user(user, remember=remember)
+    session.permanent = True
 
 
 @bp.post("/login")
@@ -97,23 +138,8 @@ def login():
         429: {description: Too many failed attempts}
     """
     data = LoginSchema().load(json_body())
-    username = data["username"].strip()
-    user_key, addr_key = f"user:{username.lower()}", f"addr:{request.remote_addr}"
-    if _throttled(user_key, addr_key):
-        minutes = current_app.config["LOGIN_WINDOW_SECONDS"] // 60
-        raise ApiError(
-            429, "too_many_attempts", f"Too many failed sign-ins. Try again in {minutes} minutes."
-        )
-    user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
-    if not verify(user.password_hash if user else None, data["password"]) or not user.enabled:
-        db.session.add_all([LoginFailure(key=user_key), LoginFailure(key=addr_key)])
-        db.session.commit()
-        raise ApiError(401, "bad_credentials", "Wrong username or password.")
-    db.session.execute(delete(LoginFailure).where(LoginFailure.key == user_key))
-    db.session.commit()
-    session.clear()
-    login_user(user, remember=data["remember"])
-    session.permanent = True
+    user = authenticate(data["username"], data["password"])
+    start_session(user, data["remember"])
     return me_payload(user)
 
 
@@ -149,6 +175,65 @@ def me():
     return me_payload(current_user)
 
 
+# --- the server-rendered sign-in form, for the supervisor pages -----------------------------
+
+pages_bp = Blueprint("signin", __name__)
+
+
+def check_form_csrf() -> None:
+    """Forms post the session's token in a hidden field (pages outside /api/)."""
+    sent = request.form.get("csrf_token", "")
+    if not tokens_match(sent):
+        abort(400, "Missing or wrong form token.")
+
+
+def page_login_required(view):
+    """Like flask-login's login_required, but sends a person to the sign-in form."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("signin.login_form", next=request.full_path))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site, so the form cannot be used to send people elsewhere."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return url_for("coverage.overview")
+
+
+@pages_bp.route("/login", methods=["GET", "POST"])
+def login_form():
+    error = None
+    if request.method == "POST":
+        check_form_csrf()
+        try:
+            user = authenticate(
+                request.form.get("username", "")[:64], request.form.get("password", "")[:256]
+            )
+        except ApiError as failure:
+            error = failure.error
+        else:
+            start_session(user, remember=bool(request.form.get("remember")))
+            csrf_token()
+            return redirect(safe_next(request.form.get("next")))
+    status = {"too_many_attempts": 429, "bad_credentials": 401}.get(error, 200)
+    page = render_template("login.html", error=error, next=request.values.get("next", ""))
+    return page, status
+
+
+@pages_bp.post("/logout")
+def logout_form():
+    check_form_csrf()
+    session.clear()
+    logout_user()
+    return redirect(url_for("signin.login_form"))
+
+
 def me_payload(user: User) -> dict:
     return MeSchema().dump({"user": user, "csrf_token": csrf_token()})
 
@@ -156,3 +241,5 @@ def me_payload(user: User) -> dict:
 def register(app):
     app.before_request(check_csrf)
     app.register_blueprint(bp)
+    app.register_blueprint(pages_bp)
+    app.jinja_env.globals["csrf_token"] = csrf_token

@@ -9,6 +9,7 @@ from .demo import demo_cli
 from .extensions import db
 from .importer import import_cli
 from .models import ROLES, Town, User, Village
+from .selfreport.cli import tokens_cli
 
 user_cli = AppGroup("user", help="Manage accounts.")
 
@@ -129,5 +130,5 @@ def reset_password(username, password):
 
 
 def register_commands(app) -> None:
-    for group in (user_cli, demo_cli, import_cli):
+    for group in (user_cli, demo_cli, import_cli, tokens_cli):
         app.cli.add_command(group)

@@ -23,8 +23,8 @@ DEFAULTS = {
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": 30 * 24 * 3600,
     "JSON_SORT_KEYS": False,
-    "BABEL_DEFAULT_LOCALE": "zh_CN",
-    "LANGUAGES": ["zh_CN", "en"],
+    "BABEL_DEFAULT_LOCALE": "zh",
+    "LANGUAGES": ["zh", "en"],
     "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
     # Failed sign-ins allowed per window before the account or address is throttled.
     "LOGIN_WINDOW_SECONDS": 15 * 60,
@@ -33,6 +33,16 @@ DEFAULTS = {
     "PAGE_SIZE_DEFAULT": 50,
     "PAGE_SIZE_MAX": 200,
     "IMPORT_MAX_ROWS": 500_000,
+    # The site's public address, printed in door-card QR codes (https://zoufang.example.cn).
+    "PUBLIC_BASE_URL": None,
+    # Household self-report page: [requests, window seconds] per address, reports per link.
+    "SELFREPORT_PAGE_LIMIT_PER_ADDRESS": [120, 600],
+    "SELFREPORT_POST_LIMIT_PER_ADDRESS": [30, 3600],
+    "SELFREPORT_REPORTS_PER_HOUR": 6,
+    "SELFREPORT_REPORTS_PER_DAY": 20,
+    "SELFREPORT_MAX_PHOTO_BYTES": 10 * 1024 * 1024,
+    # The folder holding pwa/ and static/ (None: the repository); hashed once at start.
+    "APP_SHELL_DIR": None,
 }
 
 

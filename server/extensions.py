@@ -17,6 +17,13 @@ NAMING = {
 }
 
 
+def exists_on(obj, dialect_name: str) -> bool:
+    """Whether a schema object exists on this database: some indexes are for one dialect only
+    (marked info={"dialect": ...} and ddl_if), e.g. PostgreSQL's trigram indexes."""
+    only_on = getattr(obj, "info", {}).get("dialect")
+    return only_on is None or only_on == dialect_name
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 

@@ -2,10 +2,10 @@
 
 from flask import Blueprint, request
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, union_all
 from sqlalchemy.orm import selectinload
 
-from . import access, audit, idcard, pagination
+from . import access, audit, coverage, idcard, pagination
 from .errors import ApiError, json_body
 from .extensions import db
 from .models import Assignment, Household, Member, utcnow
@@ -22,6 +22,7 @@ from .schemas.households import (
     UnmaskSchema,
     VillageSchema,
 )
+from .selfreport import ensure_token
 
 bp = Blueprint("households", __name__, url_prefix="/api")
 
@@ -93,14 +94,14 @@ def list_households():
     """
     args = HouseholdQuerySchema().load(request.args)
     limit = pagination.page_size(args.get("limit"))
-    query = access.households(current_user).options(selectinload(Household.village))
+    conditions = []
     if "village_id" in args:
-        query = query.where(Household.village_id == args["village_id"])
+        conditions.append(Household.village_id == args["village_id"])
     if "klass" in args:
-        query = query.where(Household.klass == args["klass"])
+        conditions.append(Household.klass == args["klass"])
     if "q" in args:
         text = args["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(
+        conditions.append(
             or_(
                 Household.head_name.like(f"%{text}%", escape="\\"),
                 Household.code.like(f"{text}%", escape="\\"),
@@ -108,9 +109,39 @@ def list_households():
         )
     after = pagination.decode(args.get("cursor"))
     if after is not None:
-        query = query.where(Household.id > after)
-    rows = db.session.scalars(query.order_by(Household.id).limit(limit + 1)).all()
+        conditions.append(Household.id > after)
+    by_village = "village_id" not in args and "q" not in args
+    query = _first_by_id(conditions, limit + 1, merge_villages=by_village)
+    rows = db.session.scalars(query.options(selectinload(Household.village))).all()
     return HouseholdPageSchema().dump(pagination.page(rows, limit))
+
+
+MERGED_VILLAGES_MAX = 200
+
+
+def _first_by_id(conditions: list, count: int, merge_villages: bool):
+    """The first `count` households of the user's scope matching `conditions`, by id.
+
+    A supervisor's villages can lie anywhere in the id order (a town imported after others):
+    walking the primary key, as PostgreSQL plans it, then reads every household before
+    theirs. Taking each village's first `count` from its (village_id, id) index and merging
+    them reads at most `count` households per village instead. Not for text searches: the
+    trigram index answers those for the whole scope at once, and once per village costs more.
+    """
+    query = access.households(current_user).order_by(Household.id)
+    villages = access.scope_village_ids(current_user) if merge_villages else None
+    if villages is None or not 1 < len(villages) <= MERGED_VILLAGES_MAX:
+        return query.where(*conditions).limit(count)
+    firsts = [
+        select(Household.id)
+        .where(Household.village_id == village_id, *conditions)
+        .order_by(Household.id)
+        .limit(count)
+        .subquery()
+        for village_id in villages
+    ]
+    merged = union_all(*(select(first.c.id) for first in firsts)).subquery()
+    return query.where(Household.id.in_(select(merged.c.id).order_by(merged.c.id).limit(count)))
 
 
 def _load_household(household_id: int) -> Household:
@@ -190,6 +221,7 @@ def create_household():
     for position, member in enumerate(members):
         _add_member(household, member, position)
     db.session.flush()
+    ensure_token(household)  # every household has a self-report link from the start
     audit.record(
         "create",
         "household",
@@ -234,6 +266,7 @@ def edit_household(household_id: int):
     if changed_after:
         household.version += 1
         audit.record("update", "household", household.id, changed_before, changed_after)
+        coverage.household_changed(household, before)
     db.session.commit()
     return detail(household)
 

@@ -15,6 +15,12 @@ DEFAULTS = {
     "flag_distance_m": 500,
     # A device clock further than this from the server's is flagged, not trusted.
     "device_clock_tolerance_s": 10 * 60,
+    # A location whose accuracy is above this (or zero or below) is flagged as implausible.
+    "flag_accuracy_max_m": 1000,
+    # One cadre's visits this close in time, this far apart, faster than this, are flagged.
+    "flag_speed_window_min": 120,
+    "flag_speed_min_distance_m": 1000,
+    "flag_speed_kmh": 60,
 }
 
 

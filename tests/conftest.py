@@ -132,6 +132,9 @@ class ApiClient:
     def patch(self, url, **kw):
         return self._send("patch", url, **kw)
 
+    def put(self, url, **kw):
+        return self._send("put", url, **kw)
+
     def delete(self, url, **kw):
         return self._send("delete", url, **kw)
 

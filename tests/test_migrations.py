@@ -6,13 +6,18 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
 from server import create_app
-from server.extensions import db
+from server.extensions import db, exists_on
 from tests.conftest import app_config, fresh_database
 
 
 def _differences() -> list:
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"render_as_batch": True})
+
+        def include_object(obj, name, type_, reflected, compare_to):
+            return reflected or exists_on(obj, connection.dialect.name)
+
+        opts = {"render_as_batch": True, "include_object": include_object}
+        context = MigrationContext.configure(connection, opts=opts)
         return compare_metadata(context, db.metadata)
 
 

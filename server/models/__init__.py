@@ -1,6 +1,7 @@
 """All models, importable from one place."""
 
 from .audit import AuditEvent
+from .coverage import KlassChange, NeedsAction, VisitFlag, VisitMonth, VisitMonthCount
 from .registry import (
     CROPS,
     KLASSES,
@@ -12,7 +13,15 @@ from .registry import (
     Town,
     Village,
 )
-from .sync import DataConflict, DeviceStatus
+from .selfreport import (
+    REPORT_CATEGORIES,
+    TOP_URGENT_CATEGORIES,
+    HouseholdLink,
+    RateCounter,
+    SelfReport,
+    report_priority,
+)
+from .sync import ChangeCounter, DataConflict, DeviceStatus, SyncRecord
 from .types import UTCDateTime, new_uuid, utcnow
 from .users import ROLES, LoginFailure, User, supervisor_village
 from .visits import Photo, Visit
@@ -20,23 +29,36 @@ from .visits import Photo, Visit
 __all__ = [
     "CROPS",
     "KLASSES",
+    "REPORT_CATEGORIES",
     "ROLES",
     "SEXES",
+    "TOP_URGENT_CATEGORIES",
     "Assignment",
     "AuditEvent",
+    "ChangeCounter",
     "CropRecord",
     "DataConflict",
     "DeviceStatus",
     "Household",
+    "HouseholdLink",
+    "KlassChange",
     "LoginFailure",
     "Member",
+    "NeedsAction",
     "Photo",
+    "RateCounter",
+    "SelfReport",
+    "SyncRecord",
     "Town",
     "UTCDateTime",
     "User",
     "Village",
     "Visit",
+    "VisitFlag",
+    "VisitMonth",
+    "VisitMonthCount",
     "new_uuid",
+    "report_priority",
     "supervisor_village",
     "utcnow",
 ]

@@ -53,6 +53,22 @@ class Household(db.Model):
         # Keyset pagination and filters walk these.
         Index("ix_household_village_id_id", "village_id", "id"),
         Index("ix_household_klass_id", "klass", "id"),
+        Index("ix_household_change_seq_id", "change_seq", "id"),
+        # PostgreSQL only: search by any part of the head's name (trigrams), by code prefix
+        # whatever the database's collation (pattern ops). SQLite scans, fast enough there.
+        Index(
+            "ix_household_head_name_trgm",
+            "head_name",
+            postgresql_using="gin",
+            postgresql_ops={"head_name": "gin_trgm_ops"},
+            info={"dialect": "postgresql"},  # migrations/env.py: autogenerate there only
+        ).ddl_if(dialect="postgresql"),
+        Index(
+            "ix_household_code_pattern",
+            "code",
+            postgresql_ops={"code": "varchar_pattern_ops"},
+            info={"dialect": "postgresql"},
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -70,6 +86,12 @@ class Household(db.Model):
     version: Mapped[int] = mapped_column(Integer, default=1)
     # Maintained with each visit, so coverage pages need not scan visits.
     last_visit_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The household version at which each field a phone may edit last changed, e.g.
+    # {"phone": 7, "members.12.health": 9}; offline edits are merged against it (server.changes).
+    field_versions: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Position in the change sequence: bumped whenever the household or anything shown with it
+    # (members, assignments, visits, crops, photos) changes. Phones pull "changed after N".
+    change_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

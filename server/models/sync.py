@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -22,7 +22,7 @@ class DeviceStatus(db.Model):
     app_version: Mapped[str | None] = mapped_column(String(64))
     pending_records: Mapped[int] = mapped_column(default=0)
     pending_photos: Mapped[int] = mapped_column(default=0)
-    storage_free_bytes: Mapped[int | None]
+    storage_free_bytes: Mapped[int | None] = mapped_column(BigInteger)  # phones have > 2 GB
     last_sync_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     user: Mapped[User] = relationship()
@@ -49,3 +49,27 @@ class DataConflict(db.Model):
     resolution: Mapped[str | None] = mapped_column(String(200))
 
     household: Mapped[Household] = relationship()
+
+
+class ChangeCounter(db.Model):
+    """The one-row change sequence behind household.change_seq and the pull cursor.
+
+    A row updated inside each writing transaction (not a database sequence): its row lock makes
+    the numbers commit in order, so a phone that saw N never misses a change numbered below N.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class SyncRecord(db.Model):
+    """A pushed record that makes no single row of its own (a household edit), kept by its
+    UUID with the answer it got, so the same record sent again answers the same."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True)
+    result: Mapped[dict] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

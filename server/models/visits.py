@@ -33,6 +33,8 @@ class Visit(db.Model):
     follow_up: Mapped[str | None] = mapped_column(Text)
     # How many photos the phone said belong to this visit; the rest are still on their way.
     photos_expected: Mapped[int] = mapped_column(default=0)
+    # Their UUIDs, so the server can tell which are still missing.
+    photo_uuids: Mapped[list] = mapped_column(JSON, default=list)
 
     household: Mapped[Household] = relationship()
     cadre: Mapped[User] = relationship()

@@ -1,0 +1,108 @@
+// Sync state at a glance: what waits, when the last sync was, what needs the cadre's attention.
+
+import { formatBytes, formatDateTime, t } from '../i18n/index.js';
+import * as outbox from '../outbox.js';
+import { getAll } from '../store.js';
+import { blobUrl, fill, h } from './dom.js';
+import { rejectionNotice } from './rejection.js';
+
+const LOW_STORAGE_BYTES = 200 * 1024 * 1024;
+
+async function storage() {
+  try {
+    const { quota, usage } = await navigator.storage.estimate();
+    return { quota, usage, free: quota - usage };
+  } catch {
+    return null;
+  }
+}
+
+function statusLine(sync, ctx) {
+  if (ctx.session.expired) return h('p', { class: 'notice bad' }, t('sync.signedOut'));
+  if (ctx.syncing) return h('p', { class: 'notice' }, t('sync.running'));
+  if (!ctx.online()) return h('p', { class: 'notice' }, t('sync.offline'));
+  if (sync.lastError) {
+    const retry = sync.nextAttemptAt ? t('sync.retryAt', { time: formatDateTime(sync.nextAttemptAt) }) : '';
+    return h('p', { class: 'notice bad' }, `${t('sync.failed')} ${sync.lastError.message || ''} ${retry}`);
+  }
+  return null;
+}
+
+function photoLine(photo) {
+  return h('li', { class: `photo-line ${photo.state}` },
+    photo.thumb ? h('img', { src: blobUrl(photo.thumb), alt: t('visit.photo') }) : null,
+    h('span', { class: `chip ${photo.state}` }, t(`photo.${photo.state}`)),
+    photo.error ? h('span', { class: 'small' }, photo.error.message) : null,
+    photo.state === 'rejected'
+      ? [h('button', { type: 'button', class: 'link', onclick: () => outbox.retryPhoto(photo.uuid) }, t('sync.retry')),
+        h('button', {
+          type: 'button', class: 'link danger',
+          onclick: () => window.confirm(t('sync.deletePhotoConfirm')) && outbox.deletePhoto(photo.uuid),
+        }, t('sync.deletePhoto'))]
+      : null);
+}
+
+function recordItem(record, names, photosByVisit) {
+  const photos = photosByVisit.get(record.uuid) || [];
+  const stateKey = record.state === 'rejected' ? 'rejected' : record.state;
+  return h('li', { class: `record ${record.state}`, 'data-uuid': record.uuid },
+    h('div', { class: 'record-head' },
+      h('strong', null, names.get(record.householdId) || `#${record.householdId}`),
+      h('span', { class: `chip ${record.state}` }, t(`state.${stateKey}`))),
+    h('div', { class: 'muted small' },
+      record.kind === 'household_edit'
+        ? t('sync.editAt', { time: formatDateTime(record.createdAt) })
+        : t('sync.visitAt', { time: formatDateTime(record.data.visited_at) }),
+      record.sentAt ? ` · ${t('sync.sentAt', { time: formatDateTime(record.sentAt) })}` : ''),
+    (record.result?.conflicts || []).length
+      ? h('p', { class: 'notice' }, t('sync.conflicts', { n: record.result.conflicts.length }))
+      : null,
+    record.state === 'rejected'
+      ? [rejectionNotice(record.error), h('a', { class: 'button primary', href: `#/fix/${record.uuid}` }, t('sync.fix'))]
+      : null,
+    photos.length ? h('ul', { class: 'plain photo-list' }, photos.map(photoLine)) : null);
+}
+
+export async function syncView(root, ctx) {
+  async function render() {
+    const userId = ctx.session.user.id;
+    const [summary, households, space] = await Promise.all([
+      outbox.queueSummary(userId), getAll('households'), storage(),
+    ]);
+    const names = new Map(households.map((hh) => [hh.id, hh.head_name]));
+    const photosByVisit = new Map();
+    for (const photo of summary.photos) {
+      photosByVisit.set(photo.visitUuid, [...(photosByVisit.get(photo.visitUuid) || []), photo]);
+    }
+    const waitingPhotos = summary.photos.filter((p) => p.state === 'waiting').length;
+    const sync = summary.sync;
+    const low = space && space.free < LOW_STORAGE_BYTES;
+    const recent = summary.sent.slice(0, 20);
+    fill(root, 
+      h('h1', null, t('sync.title')),
+      statusLine(sync, ctx),
+      ctx.session.expired ? h('a', { class: 'button primary big', href: '#/signin' }, t('sync.signIn')) : null,
+      h('dl', { class: 'facts' },
+        h('dt', null, t('sync.waitingRecords')), h('dd', { 'data-testid': 'waiting-records' }, summary.waiting.length),
+        h('dt', null, t('sync.waitingPhotos')), h('dd', { 'data-testid': 'waiting-photos' }, waitingPhotos),
+        h('dt', null, t('sync.attention')), h('dd', { 'data-testid': 'attention' }, summary.rejected.length),
+        h('dt', null, t('sync.last')), h('dd', null, sync.lastSyncAt ? formatDateTime(sync.lastSyncAt) : t('sync.never')),
+        space ? [h('dt', null, t('sync.storage')),
+          h('dd', { class: low ? 'bad' : '' }, t('sync.free', { free: formatBytes(space.free) }))] : null),
+      low ? h('p', { class: 'notice bad' }, t('sync.lowStorage')) : null,
+      h('button', {
+        type: 'button', class: 'primary big', id: 'sync-now',
+        onclick: () => ctx.syncNow(),
+      }, t('sync.now')),
+      summary.otherUsers ? h('p', { class: 'muted' }, t('sync.otherUsers', { n: summary.otherUsers })) : null,
+      summary.rejected.length ? h('h2', null, t('sync.needsAttention')) : null,
+      h('ul', { class: 'records' }, summary.rejected.map((r) => recordItem(r, names, photosByVisit))),
+      summary.waiting.length ? h('h2', null, t('sync.waitingList')) : null,
+      h('ul', { class: 'records' }, summary.waiting.map((r) => recordItem(r, names, photosByVisit))),
+      recent.length ? h('h2', null, t('sync.sentList')) : null,
+      h('ul', { class: 'records' }, recent.map((r) => recordItem(r, names, photosByVisit))),
+    );
+  }
+  await render();
+  return { refresh: render };
+}

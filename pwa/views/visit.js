@@ -1,0 +1,170 @@
+// The visit form: a routine visit takes a few taps. Time filled in, location in the background
+// (never blocking the save), crops prefilled from the last visit, photos shrunk one at a time.
+
+import { t } from '../i18n/index.js';
+import { EVENTS, householdView, lastCrops, SITUATION, TRENDS } from '../model.js';
+import * as outbox from '../outbox.js';
+import { get } from '../store.js';
+import { isoWithOffset, localInputValue, uuid } from '../util.js';
+import { photoPicker } from './camera.js';
+import { cropFieldset, readCrop } from './crops.js';
+import { fill, h } from './dom.js';
+import { rejectionNotice } from './rejection.js';
+
+function choice(name, value, label, checked) {
+  return h('label', { class: 'choice' },
+    h('input', { type: 'radio', name, value, checked }), h('span', null, label));
+}
+
+function situationRow(key, current) {
+  const label = t(`situation.${key}`);
+  return h('div', { class: 'row', role: 'radiogroup', 'aria-label': label },
+    h('span', { class: 'row-label' }, label),
+    h('div', { class: 'segmented' },
+      TRENDS.map((trend) => choice(`situation-${key}`, trend, t(`trend.${trend}`), (current || 'same') === trend))));
+}
+
+function eventRow(current) {
+  return h('div', { class: 'segmented wrap' },
+    choice('sudden_event', '', t('event.none'), !current),
+    EVENTS.map((e) => choice('sudden_event', e, t(`event.${e}`), current === e)));
+}
+
+function startLocating(status, onFix) {
+  if (!navigator.geolocation) {
+    status.textContent = t('visit.locationNone');
+    return;
+  }
+  status.textContent = t('visit.locating');
+  navigator.geolocation.getCurrentPosition(
+    (position) => {
+      const { latitude, longitude, accuracy } = position.coords;
+      onFix({ lat: latitude, lon: longitude, accuracy_m: Math.round(accuracy * 10) / 10 });
+      status.textContent = t('visit.located', { m: Math.round(accuracy) });
+    },
+    () => { status.textContent = t('visit.locationNone'); },
+    { enableHighAccuracy: true, timeout: 60000, maximumAge: 120000 },
+  );
+}
+
+function cropsField(crops) {
+  const list = h('div', { class: 'crops' });
+  const add = (crop) => list.append(cropFieldset(crop, (fieldset) => fieldset.remove()));
+  crops.forEach(add);
+  return {
+    elements: [list, h('button', { type: 'button', class: 'big', onclick: () => add({ crop: 'kiwifruit' }) }, `+ ${t('crop.add')}`)],
+    read: (seasonYear, problems) =>
+      [...list.querySelectorAll('fieldset.crop')].map((f, i) => readCrop(f, seasonYear, problems, i)),
+  };
+}
+
+// What the form starts from: a quarantined record as it was sent, or a new visit with the
+// crops of the last visit (new UUIDs: they are new records).
+function startingPoint(record, visits) {
+  if (record) return record.data;
+  return {
+    visited_at: null, situation: {}, sudden_event: null, notes: '', needs: '', follow_up: '',
+    crops: lastCrops(visits).map((c) => ({ ...c, uuid: uuid() })), location: null, photo_uuids: [],
+  };
+}
+
+function readVisit(form, { household, start, position, crops, camera }) {
+  const problems = [];
+  const visited = new Date(form.elements.visited_at.value);
+  const valid = !Number.isNaN(visited.getTime());
+  if (!valid) problems.push(t('visit.badTime'));
+  const picked = (name) => form.querySelector(`input[name="${name}"]:checked`)?.value || '';
+  const text = (name) => form.elements[name].value.trim() || null;
+  const data = {
+    household_id: household.id,
+    visited_at: valid ? isoWithOffset(visited) : null,
+    location: position,
+    situation: Object.fromEntries(SITUATION.map((k) => [k, picked(`situation-${k}`) || 'same'])),
+    sudden_event: picked('sudden_event') || null,
+    notes: text('notes'),
+    needs: text('needs'),
+    follow_up: text('follow_up'),
+    crops: crops.read(valid ? visited.getFullYear() : new Date().getFullYear(), problems),
+    photo_uuids: [...(start.photo_uuids || []), ...camera.photos().map((p) => p.uuid)],
+    report_id: start.report_id ?? null,
+  };
+  return { data, problems };
+}
+
+// #/visit/<household id> records a new visit; #/fix/<uuid> edits a quarantined one.
+export async function visitFormView(root, ctx, { householdId, fixUuid }) {
+  const record = fixUuid ? await get('outbox', fixUuid) : null;
+  if (fixUuid && !record) {
+    fill(root, h('p', { class: 'empty' }, t('fix.gone')), h('a', { href: '#/sync' }, t('nav.sync')));
+    return;
+  }
+  const view = await householdView(record ? record.householdId : householdId, ctx.session.user.id);
+  if (!view) {
+    fill(root, h('p', { class: 'empty' }, t('household.missing')));
+    return;
+  }
+  const { household } = view;
+  const start = startingPoint(record, view.visits);
+  const state = { household, start, position: start.location || null };
+  state.crops = cropsField(start.crops);
+  const kept = record ? await Promise.all((start.photo_uuids || []).map((u) => get('photos', u))) : [];
+  state.camera = photoPicker(kept.filter(Boolean));
+
+  const locationStatus = h('p', { class: 'muted small', 'aria-live': 'polite' });
+  if (record) {
+    const at = state.position;
+    locationStatus.textContent = at ? t('visit.located', { m: Math.round(at.accuracy_m) }) : t('visit.locationNone');
+  } else {
+    startLocating(locationStatus, (fix) => { state.position = fix; });
+  }
+  const errors = h('div', { class: 'notice bad', role: 'alert', hidden: true });
+  const save = h('button', { type: 'submit', class: 'primary big' }, record ? t('fix.resend') : t('visit.save'));
+
+  async function onSubmit(event) {
+    event.preventDefault();
+    save.disabled = true;
+    try {
+      await state.camera.ready(); // a photo still shrinking belongs to this visit
+      const { data, problems } = readVisit(event.target, state);
+      if (problems.length) {
+        errors.replaceChildren(h('ul', { class: 'plain' }, problems.map((p) => h('li', null, p))));
+        errors.hidden = false;
+        errors.scrollIntoView({ block: 'center' });
+        return;
+      }
+      const photos = state.camera.photos();
+      if (record) await outbox.resendRecord(record.uuid, data, photos);
+      else await outbox.queueVisit({ visitUuid: uuid(), householdId: household.id, userId: ctx.session.user.id, data, photos });
+      ctx.queued(t(record ? 'fix.queued' : 'visit.queued'));
+      window.location.hash = `#/h/${household.id}`;
+    } finally {
+      save.disabled = false;
+    }
+  }
+
+  const text = (name, value) => h('textarea', { name, rows: 2, maxlength: 2000 }, value || '');
+  fill(root,
+    h('a', { class: 'back', href: `#/h/${household.id}` }, `‹ ${household.head_name}`),
+    h('h1', null, record ? t('fix.title') : t('visit.title'), h('small', null, ` · ${household.head_name}`)),
+    record ? rejectionNotice(record.error) : null,
+    h('form', { class: 'visit-form', onsubmit: onSubmit, novalidate: true },
+      h('label', null, t('visit.time'), h('input', {
+        type: 'datetime-local', name: 'visited_at', required: true,
+        value: localInputValue(start.visited_at ? new Date(start.visited_at) : new Date()),
+      })),
+      locationStatus,
+      h('h2', null, t('visit.situation')),
+      SITUATION.map((key) => situationRow(key, start.situation?.[key])),
+      h('h2', null, t('visit.event')),
+      eventRow(start.sudden_event),
+      h('h2', null, t('visit.crops')),
+      state.crops.elements,
+      h('h2', null, t('visit.notes')), text('notes', start.notes),
+      h('h2', null, t('visit.needs')), text('needs', start.needs),
+      h('h2', null, t('visit.followUp')), text('follow_up', start.follow_up),
+      h('h2', null, t('visit.photos')),
+      state.camera.elements,
+      errors,
+      h('div', { class: 'sticky-save' }, save)),
+  );
+}

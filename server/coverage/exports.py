@@ -1,0 +1,291 @@
+"""Exports of the coverage table, the overdue list and the visits with their crops, as CSV
+(UTF-8 with a BOM, so Excel reads the Chinese) or XLSX, streamed so a county's data leaves
+without the request timing out."""
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from urllib.parse import quote
+
+from flask import Response, abort, stream_with_context
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import KLASSES, Assignment, CropRecord, Household, User, Visit
+from . import labels, stats
+from .labels import period_title
+from .periods import local_zone
+from .web import bp, klass_arg, now, period_arg, scope_arg, supervisor_page
+
+BATCH = 5000
+CHUNK = 256 * 1024
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _local(moment, zone=None) -> str:
+    if moment is None:
+        return ""
+    t = moment.astimezone(zone or local_zone())
+    return f"{t.year}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}"  # strftime is slower
+
+
+def _percent(cell: stats.Cell):
+    return round(cell.coverage * 100, 1) if cell.coverage is not None else ""
+
+
+# --- rows --------------------------------------------------------------------------------
+
+
+def coverage_rows(scope, period) -> Iterator[list]:
+    yield [_("Town"), _("Village"), _("Class"), _("Households"), _("Visited"), _("Overdue"),
+           _("Coverage %")]  # fmt: skip
+    for grid in stats.grids(scope, period, now()):
+        for row in grid.rows:
+            for klass in KLASSES:
+                cell = row.cells[klass]
+                yield [grid.town.name, row.village.name, klass, cell.households, cell.visited,
+                       cell.overdue, _percent(cell)]  # fmt: skip
+        total = grid.total
+        yield [grid.town.name, _("Total"), "", total.households, total.visited, total.overdue,
+               _percent(total)]  # fmt: skip
+
+
+def overdue_rows(scope, period, klass) -> Iterator[list]:
+    yield [_("Household code"), _("Head of household"), _("Village"), _("Class"), _("Phone"),
+           _("Last visit"), _("Days since last visit"), _("Cadres")]  # fmt: skip
+    judged = period.moment(now())
+    query = stats.overdue_query(scope, period, now(), klass=klass).options(
+        selectinload(Household.village),
+        selectinload(Household.assignments).selectinload(Assignment.cadre),
+    )
+    after = None
+    while True:
+        batch = db.session.scalars(stats.village_order(query, after).limit(BATCH)).all()
+        for household in batch:
+            last = household.last_visit_at if judged >= now() else None
+            yield [household.code, household.head_name, household.village.name,
+                   household.klass, household.phone or "", _local(last),
+                   (judged - last).days if last else "",
+                   "、".join(c.display_name for c in household.cadres)]  # fmt: skip
+        if len(batch) < BATCH:
+            return
+        after = (batch[-1].village_id, batch[-1].id)
+        db.session.expunge_all()
+
+
+def N_(message: str) -> str:
+    """Marks a string for the catalog; it is translated where it is used."""
+    return message
+
+
+VISIT_HEADER = (N_("Visit time"), N_("Received"), N_("Village"), N_("Household code"),
+                N_("Head of household"), N_("Class now"), N_("Cadre"), N_("Latitude"),
+                N_("Longitude"), N_("Accuracy (m)"), N_("Situation changes"),
+                N_("Sudden event"), N_("Notes"), N_("Needs"), N_("Follow-up"), N_("Crop"),
+                N_("Area (mu)"), N_("Plants"), N_("Yield (kg)"), N_("Expected income (yuan)"),
+                N_("Season"))  # fmt: skip
+
+
+VISIT_COLUMNS = (
+    Visit.id,
+    Visit.visited_at,
+    Visit.received_at,
+    Household.village_id,
+    Household.code,
+    Household.head_name,
+    Household.klass,
+    User.display_name,
+    Visit.lat,
+    Visit.lon,
+    Visit.accuracy_m,
+    Visit.situation,
+    Visit.sudden_event,
+    Visit.notes,
+    Visit.needs,
+    Visit.follow_up,
+)
+CROP_COLUMNS = (
+    CropRecord.visit_id,
+    CropRecord.crop,
+    CropRecord.crop_name,
+    CropRecord.area_mu,
+    CropRecord.plants,
+    CropRecord.yield_kg,
+    CropRecord.expected_income_fen,
+    CropRecord.season_year,
+)
+
+
+def visit_rows(scope, period) -> Iterator[list]:
+    """A row per visit and crop (a visit without crops keeps one row), oldest first. Plain
+    column rows, not ORM objects: this is the export that must handle a county."""
+    yield [_(name) for name in VISIT_HEADER]
+    query = (
+        select(*VISIT_COLUMNS)
+        .join(Household, Household.id == Visit.household_id)
+        .join(User, User.id == Visit.cadre_id)
+        .where(scope.visible(), Visit.visited_at >= period.start, Visit.visited_at < period.end)
+        .order_by(Visit.visited_at, Visit.id)
+    )
+    villages = {v.id: v.name for v in scope.villages}
+    zone, last, words = local_zone(), None, Words()
+    while True:
+        page = query
+        if last is not None:
+            page = query.where(
+                or_(
+                    Visit.visited_at > last.visited_at,
+                    and_(Visit.visited_at == last.visited_at, Visit.id > last.id),
+                )
+            )
+        # Core execution: plain rows, none of the ORM's per-row bookkeeping.
+        batch = db.session.connection().execute(page.limit(BATCH)).all()
+        crops = _crops_for([row.id for row in batch])
+        for row in batch:
+            base = _visit_cells(row, villages[row.village_id], zone, words)
+            for crop in crops.get(row.id) or [None]:
+                yield base + _crop_cells(crop, words)
+        if len(batch) < BATCH:
+            return
+        last = batch[-1]
+
+
+def _crops_for(visit_ids) -> dict[int, list]:
+    found = {}
+    if visit_ids:
+        for crop in db.session.connection().execute(
+            select(*CROP_COLUMNS).where(CropRecord.visit_id.in_(visit_ids)).order_by(CropRecord.id)
+        ):
+            found.setdefault(crop.visit_id, []).append(crop)
+    return found
+
+
+class Words:
+    """Translated labels for stored codes, looked up once per export rather than per row."""
+
+    def __init__(self):
+        self.keys = {
+            k: labels.situation_key(k) for k in ("health", "income", "housing", "schooling")
+        }
+        self.values = {v: labels.situation_value(v) for v in ("better", "worse")}
+        self.events = {}
+        self.crops = {"kiwifruit": _("Kiwifruit"), "tobacco": _("Tobacco")}
+        self.other_crop = _("Other crop")
+
+    def changes(self, situation: dict | None) -> str | None:
+        """Only what changed: "健康：变差；收入：好转"; nothing when all stayed the same."""
+        found = [
+            f"{self.keys.get(key, key)}：{self.values.get(value, value)}"
+            for key, value in (situation or {}).items()
+            if value != "same"
+        ]
+        return "；".join(found) or None
+
+    def event(self, code: str | None) -> str | None:
+        if code and code not in self.events:
+            self.events[code] = labels.sudden_event(code)
+        return self.events.get(code) if code else None
+
+    def crop(self, crop) -> str:
+        return self.crops.get(crop.crop) or crop.crop_name or self.other_crop
+
+
+def _visit_cells(row, village: str, zone, words: Words) -> list:
+    return [_local(row.visited_at, zone), _local(row.received_at, zone), village, row.code,
+            row.head_name, row.klass, row.display_name, row.lat, row.lon, row.accuracy_m,
+            words.changes(row.situation), words.event(row.sudden_event), row.notes, row.needs,
+            row.follow_up]  # fmt: skip
+
+
+def _crop_cells(crop, words: Words) -> list:
+    if crop is None:
+        return [None] * 6
+    income = crop.expected_income_fen
+    return [words.crop(crop), crop.area_mu, crop.plants, crop.yield_kg,
+            Decimal(income) / 100 if income is not None else None, crop.season_year]  # fmt: skip
+
+
+# --- formats -----------------------------------------------------------------------------
+
+
+def csv_chunks(rows: Iterable[list]) -> Iterator[bytes]:
+    """UTF-8 with a byte-order mark, in chunks of a few hundred rows."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    for n, row in enumerate(rows, start=1):
+        writer.writerow(["" if cell is None else cell for cell in row])
+        if n % 500 == 0:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode()
+
+
+def xlsx_chunks(rows: Iterable[list], title: str) -> Iterator[bytes]:
+    """A write-only workbook built in a temporary file, then sent in chunks."""
+    handle, path = tempfile.mkstemp(suffix=".xlsx")
+    os.close(handle)
+    try:
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet(title[:31])
+        for row in rows:
+            # An empty cell is one element fewer to write than an empty string.
+            sheet.append([None if cell == "" else cell for cell in row])
+        workbook.save(path)
+        with open(path, "rb") as built:
+            while chunk := built.read(CHUNK):
+                yield chunk
+    finally:
+        os.unlink(path)
+
+
+def content_disposition(filename: str) -> str:
+    """An ASCII fallback name and the real (Chinese) one, per RFC 6266 / RFC 5987."""
+    fallback = "".join(c if c.isascii() and c not in '"\\;' else "_" for c in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
+
+
+# --- the view ----------------------------------------------------------------------------
+
+EXPORTS = {
+    "coverage": N_("Coverage"),
+    "overdue": N_("Overdue households"),
+    "visits": N_("Visits and crops"),
+}
+
+
+def _scope_label(scope) -> str:
+    if len(scope.villages) == 1:
+        return f"{scope.groups[0][0].name}{scope.villages[0].name}"
+    return "、".join(town.name for town, _villages in scope.groups)
+
+
+@bp.get("/export/<what>.<fmt>")
+@supervisor_page
+def export(what: str, fmt: str):
+    if what not in EXPORTS or fmt not in FORMATS:
+        abort(404)
+    period = period_arg(allow_year=(what == "visits"))
+    scope, klass = scope_arg(), klass_arg()
+    rows = {
+        "coverage": lambda: coverage_rows(scope, period),
+        "overdue": lambda: overdue_rows(scope, period, klass),
+        "visits": lambda: visit_rows(scope, period),
+    }[what]()
+    title = _(EXPORTS[what])
+    filename = f"{title}_{_scope_label(scope)}_{period_title(period)}.{fmt}"
+    body = csv_chunks(rows) if fmt == "csv" else xlsx_chunks(rows, title)
+    response = Response(stream_with_context(body), mimetype=FORMATS[fmt])
+    response.headers["Content-Disposition"] = content_disposition(filename)
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,151 @@
+"""Pages where a supervisor acts: visit flags to check, households that need action."""
+
+from datetime import datetime
+
+from flask import abort, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .. import audit
+from ..auth import check_form_csrf, safe_next
+from ..extensions import db
+from ..models import Household, NeedsAction, Visit, VisitFlag, utcnow
+from . import needs
+from .flags import FLAG_KINDS
+from .web import PAGE_SIZE, after_arg, bp, next_cursor, scope_arg, supervisor_page
+
+FLAG_STATES = ("open", "checked", "all")
+COMMENT_MAX = 500
+
+
+@bp.get("/flags")
+@supervisor_page
+def flags():
+    scope = scope_arg()
+    kind = request.args.get("kind") or None
+    state = request.args.get("state") or "open"
+    if (kind is not None and kind not in FLAG_KINDS) or state not in FLAG_STATES:
+        abort(400, "Unknown flag kind or state.")
+    query = (
+        select(VisitFlag)
+        .join(Visit, Visit.id == VisitFlag.visit_id)
+        .join(Household, Household.id == Visit.household_id)
+        .where(scope.visible())
+        .options(
+            selectinload(VisitFlag.visit).selectinload(Visit.household),
+            selectinload(VisitFlag.visit).selectinload(Visit.cadre),
+            selectinload(VisitFlag.checked_by),
+        )
+    )
+    if kind:
+        query = query.where(VisitFlag.kind == kind)
+    if state != "all":
+        checked = VisitFlag.checked_at.is_not(None)
+        query = query.where(checked if state == "checked" else ~checked)
+    after = after_arg()
+    if after is not None:
+        query = query.where(VisitFlag.id < after)
+    rows = db.session.scalars(query.order_by(VisitFlag.id.desc()).limit(PAGE_SIZE + 1)).all()
+    return render_template(
+        "coverage/flags.html",
+        scope=scope,
+        rows=rows[:PAGE_SIZE],
+        next_after=next_cursor(rows, lambda f: f.id),
+        kinds=FLAG_KINDS,
+        kind=kind,
+        state=state,
+        states=FLAG_STATES,
+    )
+
+
+def _form_text(name: str) -> str:
+    text = (request.form.get(name) or "").strip()
+    if not text or len(text) > COMMENT_MAX:
+        abort(400, f"{name} is required (at most {COMMENT_MAX} characters).")
+    return text
+
+
+@bp.post("/flags/<int:flag_id>/check")
+@supervisor_page
+def check_flag(flag_id: int):
+    check_form_csrf()
+    scope = scope_arg()
+    flag = db.session.scalar(
+        select(VisitFlag)
+        .join(Visit, Visit.id == VisitFlag.visit_id)
+        .join(Household, Household.id == Visit.household_id)
+        .where(VisitFlag.id == flag_id, scope.visible())
+    )
+    if flag is None:
+        abort(404)
+    comment = _form_text("comment")
+    before = {"checked_at": None, "comment": flag.comment}
+    flag.checked_at, flag.checked_by_id, flag.comment = utcnow(), current_user.id, comment
+    audit.record(
+        "check",
+        "visit_flag",
+        flag.id,
+        before=before,
+        after={"kind": flag.kind, "visit_id": flag.visit_id, "comment": comment},
+    )
+    db.session.commit()
+    return redirect(safe_next(request.form.get("next")) + f"#flag-{flag.id}")
+
+
+@bp.get("/needs-action")
+@supervisor_page
+def needs_action():
+    scope = scope_arg()
+    needs.refresh()
+    after = _needs_cursor()
+    rows = needs.open_items_by_household(scope.visible(), scope.village_ids, after, PAGE_SIZE)
+    shown = rows[:PAGE_SIZE]
+    households = {
+        h.id: h
+        for h in db.session.scalars(
+            select(Household)
+            .where(Household.id.in_([r.household_id for r in shown]))
+            .options(selectinload(Household.village))
+        )
+    }
+    items = {}
+    for item in db.session.scalars(
+        select(NeedsAction)
+        .where(NeedsAction.household_id.in_(list(households)), NeedsAction.handled_at.is_(None))
+        .order_by(NeedsAction.raised_at)
+    ):
+        items.setdefault(item.household_id, []).append(item)
+    last = shown[-1] if len(rows) > PAGE_SIZE else None
+    return render_template(
+        "coverage/needs_action.html",
+        scope=scope,
+        rows=[(households[r.household_id], r, items.get(r.household_id, [])) for r in shown],
+        next_after=f"{last.oldest.isoformat()}|{last.household_id}" if last else None,
+    )
+
+
+def _needs_cursor():
+    raw = request.args.get("after")
+    if not raw:
+        return None
+    stamp, _, household_id = raw.partition("|")
+    try:
+        return datetime.fromisoformat(stamp), int(household_id)
+    except ValueError:
+        abort(400, "The page cursor is not valid.")
+
+
+@bp.post("/needs-action/<int:household_id>/handled")
+@supervisor_page
+def mark_handled(household_id: int):
+    check_form_csrf()
+    scope = scope_arg()
+    household = db.session.scalar(
+        select(Household).where(Household.id == household_id, scope.visible())
+    )
+    if household is None:
+        abort(404)
+    needs.mark_handled(household.id, _form_text("note"), current_user)
+    db.session.commit()
+    return redirect(safe_next(request.form.get("next") or url_for("coverage.needs_action")))

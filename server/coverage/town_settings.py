@@ -1,0 +1,77 @@
+"""An admin's page for a town's settings: the visit rhythm by class and the flag thresholds."""
+
+from flask import abort, redirect, render_template, request, url_for
+from flask_login import current_user
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+from .. import access, audit
+from ..auth import check_form_csrf
+from ..extensions import db
+from ..models import KLASSES, Town
+from ..settings import for_town
+from .web import bp, supervisor_page
+
+LIMITS = {
+    "flag_distance_m": (50, 100_000),
+    "device_clock_tolerance_s": (60, 86_400),
+    "flag_accuracy_max_m": (10, 10_000),
+    "flag_speed_window_min": (5, 1_440),
+    "flag_speed_min_distance_m": (100, 100_000),
+    "flag_speed_kmh": (5, 500),
+}
+
+
+# The form's fields: rhythm_A..rhythm_D in days, and the thresholds.
+TownSettingsSchema = Schema.from_dict(
+    {f"rhythm_{k}": fields.Integer(required=True, validate=validate.Range(1, 366)) for k in KLASSES}
+    | {
+        name: fields.Integer(required=True, validate=validate.Range(low, high))
+        for name, (low, high) in LIMITS.items()
+    },
+    name="TownSettingsSchema",
+)
+
+
+def _form_values(settings: dict) -> dict:
+    values = {f"rhythm_{k}": settings["rhythm_days"][k] for k in KLASSES}
+    return values | {name: settings[name] for name in LIMITS}
+
+
+def _stored(data: dict) -> dict:
+    return {"rhythm_days": {k: data[f"rhythm_{k}"] for k in KLASSES}} | {
+        name: data[name] for name in LIMITS
+    }
+
+
+@bp.route("/towns/<int:town_id>/settings", methods=["GET", "POST"])
+@supervisor_page
+def town_settings(town_id: int):
+    access.require(current_user.role == "admin")
+    town = db.session.get(Town, town_id)
+    if town is None:
+        abort(404)
+    values, errors, saved = _form_values(for_town(town)), {}, request.args.get("saved")
+    if request.method == "POST":
+        check_form_csrf()
+        values = request.form.to_dict()
+        try:
+            data = TownSettingsSchema(unknown=EXCLUDE).load(values)
+        except ValidationError as invalid:
+            errors = invalid.messages
+        else:
+            before = for_town(town)
+            town.settings = _stored(data)
+            audit.record("update", "town", town.id, *audit.diff(before, for_town(town)))
+            db.session.commit()
+            return redirect(url_for("coverage.town_settings", town_id=town.id, saved=1))
+    status = 422 if errors else 200
+    page = render_template(
+        "coverage/town_settings.html",
+        town=town,
+        values=values,
+        errors=errors,
+        saved=saved,
+        klasses=KLASSES,
+        limits=LIMITS,
+    )
+    return page, status

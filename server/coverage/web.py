@@ -1,0 +1,129 @@
+"""What every coverage page shares: the blueprint, who may open it, and reading its query."""
+
+from collections import defaultdict
+from datetime import datetime
+from functools import wraps
+
+from flask import Blueprint, abort, redirect, request, url_for
+from flask_babel import get_locale
+from flask_login import current_user
+
+from .. import access, pagination
+from ..errors import ApiError
+from ..extensions import db
+from ..models import KLASSES, utcnow
+from . import labels
+from .periods import Period, local_zone, parse
+from .stats import Scope
+
+bp = Blueprint("coverage", __name__, url_prefix="/coverage")
+
+
+@bp.record_once
+def register_helpers(state) -> None:
+    state.app.jinja_env.globals.update(labels.TEMPLATE_HELPERS)
+    # base.html asks for the locale; Flask-Babel does not put get_locale in templates itself.
+    state.app.jinja_env.globals.setdefault("get_locale", get_locale)
+    state.app.jinja_env.globals.update(
+        page_url=page_url, period_max=period_max, villages_for_filter=villages_for_filter
+    )
+    state.app.jinja_env.filters.update(labels.TEMPLATE_FILTERS)
+
+
+PAGE_SIZE = 50
+
+
+@bp.after_request
+def _no_store(response):
+    """These pages hold names and phone numbers: no copy in any cache."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def supervisor_page(view):
+    """Supervisors and admins; a cadre gets 403, someone signed out the sign-in form."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("signin.login_form", next=request.full_path))
+        access.require(current_user.role in ("admin", "supervisor"))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def now() -> datetime:
+    return utcnow()
+
+
+def period_arg(allow_year: bool = False) -> Period:
+    period = parse(request.args.get("period"), now(), local_zone(), allow_year=allow_year)
+    if period is None:
+        abort(400, "The period must be a past or current month, as 2026-05.")
+    return period
+
+
+def klass_arg() -> str | None:
+    klass = request.args.get("klass") or None
+    if klass is not None and klass not in KLASSES:
+        abort(400, "Unknown class.")
+    return klass
+
+
+def int_arg(name: str) -> int | None:
+    raw = request.args.get(name) or None
+    if raw is None:
+        return None
+    if not raw.isdigit():
+        abort(400, f"{name} must be a number.")
+    return int(raw)
+
+
+def scope_arg(user=None) -> Scope:
+    """The villages a page counts: ?village= (404 outside scope), else ?town=, else all the
+    villages the user can see, grouped by town."""
+    user = user or current_user
+    village_id, town_id = int_arg("village"), int_arg("town")
+    if village_id is not None:
+        village = access.get_village(user, village_id)
+        return Scope(user, [(village.town, [village])])
+    villages = db.session.scalars(access.villages(user)).all()
+    if town_id is not None:
+        villages = [v for v in villages if v.town_id == town_id]
+        if not villages:
+            abort(404)
+    by_town = defaultdict(list)
+    for village in villages:
+        by_town[village.town_id].append(village)
+    towns = {v.town_id: v.town for v in villages}
+    ordered = sorted(by_town, key=lambda t: towns[t].name)
+    return Scope(user, [(towns[t], by_town[t]) for t in ordered])
+
+
+def after_arg() -> int | None:
+    try:
+        return pagination.decode(request.args.get("after"))
+    except ApiError:
+        abort(400, "The page cursor is not valid.")
+
+
+def next_cursor(rows: list, key) -> str | None:
+    if len(rows) <= PAGE_SIZE:
+        return None
+    return pagination.encode(key(rows[PAGE_SIZE - 1]))
+
+
+def page_url(endpoint: str, **changes) -> str:
+    """This page's URL with some query arguments changed (None drops one)."""
+    args = request.args.to_dict() | changes
+    return url_for(endpoint, **{k: v for k, v in args.items() if v not in (None, "")})
+
+
+def period_max() -> str:
+    local = now().astimezone(local_zone())
+    return f"{local.year:04d}-{local.month:02d}"
+
+
+def villages_for_filter():
+    return db.session.scalars(access.villages(current_user)).all()
