@@ -14,7 +14,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
-from .. import audit, idcard
+from .. import audit, changes, idcard
 from ..extensions import db
 from ..households import MEMBER_FIELDS as AUDITED_MEMBER_FIELDS
 from ..households import member_snapshot
@@ -323,6 +323,8 @@ class RegistryWriter:
         db.session.execute(insert(Member), members)
         if assignments:
             db.session.execute(insert(Assignment), assignments)
+        # Bulk INSERTs pass the unit of work by: tell the change sequence phones pull from.
+        changes.mark(db.session, ids)
         work.tally["households_created"] += len(rows)
         work.tally["members_created"] += len(members)
         work.tally["assignments_started"] += len(assignments)
