@@ -148,6 +148,18 @@ def test_good_xlsx_creates_households_members_villages_and_cadres(world, tmp_pat
     assert (cadre.role, cadre.town_id, cadre.password_hash) == ("cadre", world.town.id, None)
 
 
+def test_imported_and_changed_households_reach_the_change_sequence(world, tmp_path):
+    import_file(write_xlsx(tmp_path / "a.xlsx", registry_rows()), town_name="太河镇")
+    first = {code: household(code).change_seq for code in ("T001", "T002", "T003")}
+    assert all(seq > 0 for seq in first.values())
+    rows = registry_rows()
+    rows[2][8] = "大病"  # T002's head falls ill
+    import_file(write_xlsx(tmp_path / "b.xlsx", rows), town_name="太河镇")
+    t001, t002 = household("T001"), household("T002")
+    assert t001.change_seq == first["T001"] and t002.change_seq > first["T002"]
+    assert t002.version == 2
+
+
 def test_audit_events_mask_id_numbers_and_name_no_actor_from_a_command(world, tmp_path):
     import_file(write_xlsx(tmp_path / "r.xlsx", registry_rows()), town_name="太河镇")
     events = db.session.scalars(select(AuditEvent)).all()
