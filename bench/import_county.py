@@ -27,23 +27,9 @@ from openpyxl import Workbook
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-HEADER = [
-    "户编号",
-    "镇",
-    "村",
-    "户主姓名",
-    "成员姓名",
-    "身份证号",
-    "与户主关系",
-    "出生年份",
-    "性别",
-    "健康状况",
-    "劳动能力",
-    "类别",
-    "联系电话",
-    "帮扶干部",
-    "干部电话",
-]
+from server.importer.columns import COLUMNS  # noqa: E402 (after the path is set)
+
+HEADER = [column.header for column in COLUMNS]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 GIVEN = "建国秀兰伟芳军丽强敏磊静洋艳勇娟杰涛明霞超平刚华"
 KLASSES = "A" * 52 + "B" * 39 + "C" * 8 + "D"  # Taihe's shares: 3112/2312/474/54

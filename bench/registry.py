@@ -41,6 +41,7 @@ from server import access, create_app, pagination
 from server.demodata import build_registry
 from server.demodata.places import village_names
 from server.extensions import db
+from server.importer.columns import COLUMNS
 from server.models import Assignment, Household, Member, Town, User, Village
 from server.passwords import hash_password
 
@@ -60,22 +61,7 @@ TOWNS = (
 )
 VILLAGES_PER_TOWN = 20
 PASSWORD = "bench-password"
-XLSX_COLUMNS = (
-    "户编号",
-    "村",
-    "户主姓名",
-    "成员姓名",
-    "身份证号",
-    "与户主关系",
-    "出生年份",
-    "性别",
-    "健康状况",
-    "劳动能力",
-    "类别",
-    "联系电话",
-    "帮扶干部",
-    "干部电话",
-)
+XLSX_COLUMNS = tuple(column.header for column in COLUMNS if column.field != "town")
 SEX_NAMES = {"M": "男", "F": "女"}
 
 

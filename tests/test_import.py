@@ -11,26 +11,13 @@ from sqlalchemy import func, select
 from server.extensions import db
 from server.idcard import mask
 from server.importer import ImportFileError, import_file
+from server.importer.columns import COLUMNS
 from server.importer.template import template_bytes
 from server.models import AuditEvent, Household, User, Village
 from tests.conftest import id_number
 
-HEADER = [
-    "户编号",
-    "村",
-    "户主姓名",
-    "成员姓名",
-    "身份证号",
-    "与户主关系",
-    "出生年份",
-    "性别",
-    "健康状况",
-    "劳动能力",
-    "类别",
-    "联系电话",
-    "帮扶干部",
-    "干部电话",
-]
+# The file columns in the importer's own order, without the optional town.
+HEADER = [column.header for column in COLUMNS if column.field != "town"]
 
 
 def person(serial: int, birth: str = "19700101") -> str:

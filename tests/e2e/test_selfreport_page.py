@@ -22,18 +22,11 @@ from server.models import Assignment, Household, Member, SelfReport, report_prio
 from server.selfreport import tokens
 
 from ..conftest import PASSWORD, id_number
+from .conftest import CHROMIUM
+from .conftest import CHROMIUM_ARGS as ARGS
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 HEADS = ["李建忠", "王秀英", "张德明", "刘桂兰", "陈志强", "赵玉芬"]
 
