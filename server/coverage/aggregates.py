@@ -1,71 +1,163 @@
 """Aggregates kept with each visit, so coverage pages never scan the visits table:
 the household's last visit, its row per visited month, and what needs action.
 
-The sync code calls `record_visit_aggregates(household, visit)` in the transaction that
-stores the visit, and `flag_visit(visit)` (server.coverage.flags) after it.
+The sync push calls `record_visits(stored)` with the batch's new visits, in the transaction
+that stores them: a few statements per batch, whatever its size. Code that stores a single
+visit through the ORM calls `record_visit_aggregates(household, visit)`. Flags come from
+server.coverage.flags (`flag_visits`, `flag_visit`).
 """
 
+from collections import defaultdict
 from datetime import datetime
 
 from flask import has_request_context
 from flask_login import current_user
-from sqlalchemy import case, literal, select, update
+from sqlalchemy import bindparam, case, select, update
 
 from ..extensions import db
 from ..models import Household, KlassChange, VisitMonth, VisitMonthCount, utcnow
 from ..models.types import UTCDateTime
 from .needs import raise_for_visit
 from .periods import Period, local_zone, month_key
+from .stored import StoredVisit
 from .upsert import insert
 
 
-def credited_time(visit) -> datetime:
-    """When the visit counts as done: a phone clock running ahead of the server's receipt
-    cannot push a household's last visit into the future."""
-    received = visit.received_at
-    return min(visit.visited_at, received) if received is not None else visit.visited_at
+def record_visits(visits: list[StoredVisit]) -> None:
+    """Keep the households' last visits, their month rows and counts, and their needs-action
+    items in step with newly stored visits. Call once per visit, in the transaction that
+    stores it."""
+    if not visits:
+        return
+    _advance_last_visits(visits)
+    _count_months(visits)
+    for visit in visits:
+        raise_for_visit(visit, visit.credited)
 
 
-def klass_at(household: Household, moment: datetime) -> str:
-    """The class in force at `moment`: the first change after it tells what it was then."""
-    first_later = db.session.scalar(
-        select(KlassChange.klass_from)
-        .where(KlassChange.household_id == household.id, KlassChange.changed_at >= moment)
-        .order_by(KlassChange.changed_at, KlassChange.id)
-        .limit(1)
+def record_visit_aggregates(household: Household, visit) -> None:
+    """The same for one visit stored through the ORM."""
+    if visit.id is None or visit.received_at is None:
+        db.session.flush()
+    record_visits([StoredVisit.of(visit, household)])
+
+
+def _advance_last_visits(visits: list[StoredVisit]) -> None:
+    """An atomic max() per household, so two pushes stored at once both count."""
+    latest: dict[int, datetime] = {}
+    for visit in visits:
+        latest[visit.household_id] = max(
+            latest.get(visit.household_id, visit.credited), visit.credited
+        )
+    table = Household.__table__
+    moment = bindparam("moment", type_=UTCDateTime())
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("household"))
+        .values(
+            last_visit_at=case(
+                (table.c.last_visit_at.is_(None), moment),
+                (table.c.last_visit_at < moment, moment),
+                else_=table.c.last_visit_at,
+            )
+        )
     )
-    return first_later or household.klass
+    db.session.execute(statement, [{"household": h, "moment": m} for h, m in latest.items()])
+    for visit in visits:
+        db.session.expire(visit.household, ["last_visit_at"])
 
 
-def _upsert_visit_month(household: Household, visit, credited: datetime) -> None:
+def _count_months(visits: list[StoredVisit]) -> None:
+    """One row per household and visited month (visits, last visit); a household's first
+    visit of a month also counts it as visited in its village and class that month."""
     zone = local_zone()
-    month = month_key(visit.visited_at, zone)
-    month_end = Period(month // 100, month % 100, zone).end
-    statement = insert(VisitMonth).values(
-        household_id=household.id,
-        month=month,
-        village_id=household.village_id,
-        klass=klass_at(household, month_end),
-        visits=1,
-        last_visit_at=credited,
-    )
+    groups: dict[tuple[int, int], list] = {}  # (household, month) -> [visits, last, household]
+    for visit in visits:
+        key = (visit.household_id, month_key(visit.visited_at, zone))
+        group = groups.setdefault(key, [0, visit.credited, visit.household])
+        group[0] += 1
+        group[1] = max(group[1], visit.credited)
+    classes = _klass_at_month_ends(groups, zone)
+    rows = [
+        {
+            "household_id": household_id,
+            "month": month,
+            "village_id": household.village_id,
+            "klass": classes[(household_id, month)],
+            "visits": count,
+            "last_visit_at": last,
+        }
+        for (household_id, month), (count, last, household) in groups.items()
+    ]
+    statement = insert(VisitMonth).values(rows)
     later = statement.excluded.last_visit_at
     statement = statement.on_conflict_do_update(
         index_elements=[VisitMonth.household_id, VisitMonth.month],
         set_={
-            "visits": VisitMonth.visits + 1,
+            "visits": VisitMonth.visits + statement.excluded.visits,
             "last_visit_at": case(
                 (VisitMonth.last_visit_at < later, later), else_=VisitMonth.last_visit_at
             ),
         },
-    ).returning(VisitMonth.visits, VisitMonth.village_id, VisitMonth.klass)
-    visits, village_id, klass = db.session.execute(statement).one()
-    if visits == 1:  # the household's first visit this month
-        count_visited(month, village_id, klass, +1)
+    ).returning(
+        VisitMonth.household_id,
+        VisitMonth.month,
+        VisitMonth.visits,
+        VisitMonth.village_id,
+        VisitMonth.klass,
+    )
+    newly_visited: dict[tuple[int, int, str], int] = defaultdict(int)
+    for household_id, month, total, village_id, klass in db.session.execute(statement):
+        if total == groups[(household_id, month)][0]:  # no visit that month before this batch
+            newly_visited[(month, village_id, klass)] += 1
+    _count_visited(newly_visited)
+
+
+def _klass_at_month_ends(groups, zone) -> dict[tuple[int, int], str]:
+    """The class each household had at the end of each month: the `klass_from` of the first
+    class change after that moment, or its class today."""
+    ends = {month: Period(month // 100, month % 100, zone).end for _, month in groups}
+    changes = defaultdict(list)
+    for household_id, changed_at, klass_from in db.session.execute(
+        select(KlassChange.household_id, KlassChange.changed_at, KlassChange.klass_from)
+        .where(
+            KlassChange.household_id.in_({h for h, _ in groups}),
+            KlassChange.changed_at >= min(ends.values()),
+        )
+        .order_by(KlassChange.changed_at, KlassChange.id)
+    ):
+        changes[household_id].append((changed_at, klass_from))
+    classes = {}
+    for (household_id, month), (_, _, household) in groups.items():
+        later = [klass for at, klass in changes[household_id] if at >= ends[month]]
+        classes[(household_id, month)] = later[0] if later else household.klass
+    return classes
+
+
+def _count_visited(newly: dict[tuple[int, int, str], int]) -> None:
+    """Add households newly visited to the months' counts by village and class, atomically."""
+    if not newly:
+        return
+    statement = insert(VisitMonthCount).values(
+        [
+            {"month": m, "village_id": v, "klass": k, "households": added}
+            for (m, v, k), added in newly.items()
+        ]
+    )
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[
+                VisitMonthCount.month,
+                VisitMonthCount.village_id,
+                VisitMonthCount.klass,
+            ],
+            set_={"households": VisitMonthCount.households + statement.excluded.households},
+        )
+    )
 
 
 def count_visited(month: int, village_id: int, klass: str, step: int) -> None:
-    """Move the month's count of visited households of a village and class, atomically."""
+    """Move one month's count of visited households of a village and class, atomically."""
     statement = insert(VisitMonthCount).values(
         month=month, village_id=village_id, klass=klass, households=max(step, 0)
     )
@@ -79,35 +171,6 @@ def count_visited(month: int, village_id: int, klass: str, step: int) -> None:
             set_={"households": VisitMonthCount.households + step},
         )
     )
-
-
-def _advance_last_visit(household: Household, credited: datetime) -> None:
-    """An atomic max(), so two visits stored at once both count."""
-    moment = literal(credited, UTCDateTime())
-    db.session.execute(
-        update(Household)
-        .where(Household.id == household.id)
-        .values(
-            last_visit_at=case(
-                (Household.last_visit_at.is_(None), moment),
-                (Household.last_visit_at < moment, moment),
-                else_=Household.last_visit_at,
-            )
-        )
-        .execution_options(synchronize_session=False)
-    )
-    db.session.expire(household, ["last_visit_at"])
-
-
-def record_visit_aggregates(household: Household, visit) -> None:
-    """Keep the household's last visit, its month row and its needs-action items in step with
-    a newly stored visit. Call once per visit, in the transaction that stores it."""
-    if visit.id is None or visit.received_at is None:
-        db.session.flush()
-    credited = credited_time(visit)
-    _advance_last_visit(household, credited)
-    _upsert_visit_month(household, visit, credited)
-    raise_for_visit(visit, credited)
 
 
 def household_changed(household: Household, before: dict, reason: str | None = None) -> None:

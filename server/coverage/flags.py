@@ -1,10 +1,14 @@
 """Flags on visits that deserve a supervisor's look, each with its reason.
 
-`flag_visit(visit)` runs after a visit is stored (the sync code calls it), `flag_photo(photo)`
-after a photo is stored; both may run again on the same row without adding a second flag.
+`flag_visits(stored)` checks a batch of newly stored visits (the sync push calls it): one
+query for the households' earlier fixes, one for the cadres' visits close in time, one insert
+for all the flags. `flag_visit(visit)` checks one ORM visit and its photos; `flag_photo(photo)`
+runs after a photo is stored. Running any of them again on the same rows adds no second flag.
 """
 
 import math
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
 from datetime import timedelta
 from statistics import median
 
@@ -13,6 +17,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Photo, Visit, VisitFlag
 from ..settings import for_town
+from .stored import StoredVisit
 from .upsert import insert
 
 FLAG_KINDS = (
@@ -37,16 +42,12 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
 
 
-def _located(visit: Visit) -> bool:
-    return visit.lat is not None and visit.lon is not None
+def _position_set(household) -> bool:
+    return household.lat is not None and household.lon is not None
 
 
-def _no_location(visit: Visit, settings: dict) -> dict | None:
-    return None if _located(visit) else {}
-
-
-def _bad_accuracy(visit: Visit, settings: dict) -> dict | None:
-    if not _located(visit):
+def _bad_accuracy(visit: StoredVisit, settings: dict) -> dict | None:
+    if not visit.located:
         return None
     accuracy, limit = visit.accuracy_m, settings["flag_accuracy_max_m"]
     if accuracy is None or accuracy <= 0 or accuracy > limit:
@@ -54,35 +55,47 @@ def _bad_accuracy(visit: Visit, settings: dict) -> dict | None:
     return None
 
 
-def usual_position(visit: Visit) -> tuple[float, float, str, int] | None:
-    """The household's position set by an admin, else the median of its earlier fixes."""
+def usual_position(visit: StoredVisit, fixes: list) -> tuple[float, float, str, int] | None:
+    """The household's position set by an admin, else the median of its last located visits
+    before this one. `fixes`: the household's located visits, latest first."""
     household = visit.household
-    if household.lat is not None and household.lon is not None:
+    if _position_set(household):
         return household.lat, household.lon, "household", 0
-    fixes = db.session.execute(
-        select(Visit.lat, Visit.lon)
+    earlier = [f for f in fixes if f.visited_at < visit.visited_at and f.id != visit.id]
+    earlier = earlier[:RECENT_FIXES]
+    if len(earlier) < MIN_FIXES_FOR_MEDIAN:
+        return None
+    return median(f.lat for f in earlier), median(f.lon for f in earlier), "visits", len(earlier)
+
+
+def _earlier_fixes(visits: list[StoredVisit]) -> dict[int, list]:
+    """The located visits of the batch's households without a set position, latest first."""
+    households = {v.household_id for v in visits if v.located and not _position_set(v.household)}
+    fixes = defaultdict(list)
+    if not households:
+        return fixes
+    rows = db.session.execute(
+        select(Visit.id, Visit.household_id, Visit.lat, Visit.lon, Visit.visited_at)
         .where(
-            Visit.household_id == visit.household_id,
-            Visit.id != visit.id,
-            Visit.visited_at < visit.visited_at,
+            Visit.household_id.in_(households),
+            Visit.visited_at < max(v.visited_at for v in visits),
             Visit.lat.is_not(None),
             Visit.lon.is_not(None),
         )
-        .order_by(Visit.visited_at.desc())
-        .limit(RECENT_FIXES)
-    ).all()
-    if len(fixes) < MIN_FIXES_FOR_MEDIAN:
-        return None
-    return median(f.lat for f in fixes), median(f.lon for f in fixes), "visits", len(fixes)
+        .order_by(Visit.visited_at.desc(), Visit.id.desc())
+    )
+    for row in rows:
+        fixes[row.household_id].append(row)
+    return fixes
 
 
-def _far_from_home(visit: Visit, settings: dict) -> dict | None:
-    if not _located(visit):
+def _far_from_home(visit: StoredVisit, settings: dict, fixes: list) -> dict | None:
+    if not visit.located:
         return None
-    usual = usual_position(visit)
+    usual = usual_position(visit, fixes)
     if usual is None:
         return None
-    lat, lon, reference, fixes = usual
+    lat, lon, reference, count = usual
     distance = distance_m(visit.lat, visit.lon, lat, lon)
     if distance <= settings["flag_distance_m"]:
         return None
@@ -90,16 +103,14 @@ def _far_from_home(visit: Visit, settings: dict) -> dict | None:
         "distance_m": round(distance),
         "threshold_m": settings["flag_distance_m"],
         "reference": reference,
-        "fixes": fixes,
+        "fixes": count,
     }
 
 
-def _device_time(visit: Visit, settings: dict, recorded_online: bool) -> dict | None:
+def _device_time(visit: StoredVisit, settings: dict, recorded_online: bool) -> dict | None:
     tolerance = settings["device_clock_tolerance_s"]
     if visit.device_time_suspect:
         return {"reason": "suspect"}
-    if visit.received_at is None:
-        return None
     ahead = (visit.visited_at - visit.received_at).total_seconds()
     if ahead > tolerance:
         return {"reason": "ahead", "seconds": round(ahead), "tolerance_s": tolerance}
@@ -108,36 +119,58 @@ def _device_time(visit: Visit, settings: dict, recorded_online: bool) -> dict | 
     return None
 
 
-def _implausible_speed(visit: Visit, settings: dict) -> tuple[Visit, dict] | None:
-    """The fastest trip between this visit and another of the same cadre close in time."""
-    if not _located(visit):
-        return None
-    window = timedelta(minutes=settings["flag_speed_window_min"])
-    # Plain rows, not objects: a cadre with many visits in the window must stay cheap.
-    others = db.session.execute(
-        select(Visit.id, Visit.household_id, Visit.lat, Visit.lon, Visit.visited_at).where(
-            Visit.cadre_id == visit.cadre_id,
-            Visit.visited_at >= visit.visited_at - window,
-            Visit.visited_at <= visit.visited_at + window,
-            Visit.id != visit.id,
-            Visit.household_id != visit.household_id,
-            Visit.lat.is_not(None),
-            Visit.lon.is_not(None),
+class CadreTrips:
+    """The located visits of the batch's cadres around the batch's times, sorted by time, so
+    each visit finds the others within its window by bisection (plain rows: a cadre with many
+    visits in the window must stay cheap)."""
+
+    def __init__(self, visits: list[StoredVisit], window: timedelta):
+        self.rows = defaultdict(list)
+        located = [v for v in visits if v.located]
+        if not located:
+            return
+        rows = db.session.execute(
+            select(
+                Visit.id, Visit.household_id, Visit.lat, Visit.lon, Visit.visited_at, Visit.cadre_id
+            )
+            .where(
+                Visit.cadre_id.in_({v.cadre_id for v in located}),
+                Visit.visited_at >= min(v.visited_at for v in located) - window,
+                Visit.visited_at <= max(v.visited_at for v in located) + window,
+                Visit.lat.is_not(None),
+                Visit.lon.is_not(None),
+            )
+            .order_by(Visit.visited_at, Visit.id)
         )
-    ).all()
-    worst = None
-    for other in others:
-        distance = distance_m(visit.lat, visit.lon, other.lat, other.lon)
-        if distance < settings["flag_speed_min_distance_m"]:
-            continue
-        hours = max(abs((visit.visited_at - other.visited_at).total_seconds()), 1) / 3600
-        speed = distance / 1000 / hours
-        if speed > settings["flag_speed_kmh"] and (worst is None or speed > worst[1]["speed_kmh"]):
-            worst = (other, _speed_detail(other, distance, hours, speed, settings))
-    return worst
+        for row in rows:
+            self.rows[row.cadre_id].append(row)
+        self.times = {cadre: [r.visited_at for r in rows] for cadre, rows in self.rows.items()}
+
+    def fastest(self, visit: StoredVisit, settings: dict) -> tuple | None:
+        """The fastest trip between this visit and another of the same cadre close in time."""
+        if not visit.located or visit.cadre_id not in self.rows:
+            return None
+        window = timedelta(minutes=settings["flag_speed_window_min"])
+        times, rows = self.times[visit.cadre_id], self.rows[visit.cadre_id]
+        first = bisect_left(times, visit.visited_at - window)
+        last = bisect_right(times, visit.visited_at + window)
+        worst = None
+        for other in rows[first:last]:
+            if other.id == visit.id or other.household_id == visit.household_id:
+                continue
+            distance = distance_m(visit.lat, visit.lon, other.lat, other.lon)
+            if distance < settings["flag_speed_min_distance_m"]:
+                continue
+            hours = max(abs((visit.visited_at - other.visited_at).total_seconds()), 1) / 3600
+            speed = distance / 1000 / hours
+            if speed > settings["flag_speed_kmh"] and (
+                worst is None or speed > worst[1]["speed_kmh"]
+            ):
+                worst = (other, _speed_detail(other, distance, hours, speed, settings))
+        return worst
 
 
-def _speed_detail(other: Visit, distance, hours, speed, settings) -> dict:
+def _speed_detail(other, distance, hours, speed, settings) -> dict:
     return {
         "other_visit_id": other.id,
         "other_household_id": other.household_id,
@@ -148,54 +181,73 @@ def _speed_detail(other: Visit, distance, hours, speed, settings) -> dict:
     }
 
 
+def _speed_detail_back(visit: StoredVisit, detail: dict) -> dict:
+    return detail | {"other_visit_id": visit.id, "other_household_id": visit.household_id}
+
+
+def raise_flags(flags: list[tuple[int, str, dict]]) -> None:
+    """Once per visit and kind: a flag already there (checked or not) stays as it is, and the
+    first of two for the same visit and kind in `flags` wins."""
+    rows = {}
+    for visit_id, kind, detail in flags:
+        rows.setdefault((visit_id, kind), {"visit_id": visit_id, "kind": kind, "detail": detail})
+    if rows:
+        db.session.execute(
+            insert(VisitFlag)
+            .values(list(rows.values()))
+            .on_conflict_do_nothing(index_elements=[VisitFlag.visit_id, VisitFlag.kind])
+        )
+
+
 def raise_flag(visit_id: int, kind: str, detail: dict) -> None:
-    """Once per visit and kind: a flag already there (checked or not) stays as it is."""
-    db.session.execute(
-        insert(VisitFlag)
-        .values(visit_id=visit_id, kind=kind, detail=detail)
-        .on_conflict_do_nothing(index_elements=[VisitFlag.visit_id, VisitFlag.kind])
-    )
+    raise_flags([(visit_id, kind, detail)])
 
 
-def visit_settings(visit: Visit) -> dict:
-    return for_town(visit.household.village.town)
+def _town_settings(visits: list[StoredVisit]) -> dict[int, dict]:
+    towns = {v.household.village.town.id: v.household.village.town for v in visits}
+    return {town_id: for_town(town) for town_id, town in towns.items()}
+
+
+def flag_visits(visits: list[StoredVisit], recorded_online: bool = False) -> dict[int, list]:
+    """Check newly stored visits and store a flag per reason found; returns the kinds raised
+    by visit id.
+
+    `recorded_online`: the phone saved the visits while connected, so their times should
+    match the server's receipt; an offline visit legitimately arrives later."""
+    if not visits:
+        return {}
+    settings = _town_settings(visits)
+    fixes = _earlier_fixes(visits)
+    longest = max(s["flag_speed_window_min"] for s in settings.values())
+    trips = CadreTrips(visits, timedelta(minutes=longest))
+    flags, kinds = [], {}
+    for visit in visits:
+        rules = settings[visit.household.village.town.id]
+        found = {
+            "no_location": None if visit.located else {},
+            "bad_accuracy": _bad_accuracy(visit, rules),
+            "far_from_home": _far_from_home(visit, rules, fixes[visit.household_id]),
+            "device_time": _device_time(visit, rules, recorded_online),
+        }
+        trip = trips.fastest(visit, rules)
+        if trip is not None:
+            other, found["implausible_speed"] = trip
+            flags.append((other.id, "implausible_speed", _speed_detail_back(visit, trip[1])))
+        found = {kind: detail for kind, detail in found.items() if detail is not None}
+        flags += [(visit.id, kind, detail) for kind, detail in found.items()]
+        kinds[visit.id] = sorted(found)
+    raise_flags(flags)
+    return kinds
 
 
 def flag_visit(visit: Visit, recorded_online: bool = False) -> list[str]:
-    """Check a stored visit and store a flag per reason found; returns the kinds raised.
-
-    `recorded_online`: the phone saved the visit while connected, so its time should match
-    the server's receipt; an offline visit legitimately arrives later."""
+    """Check one stored ORM visit, its photos too; returns the kinds raised."""
     if visit.id is None or visit.received_at is None:
         db.session.flush()
-    settings = visit_settings(visit)
-    found = {}
-    for kind, rule in (
-        ("no_location", _no_location),
-        ("bad_accuracy", _bad_accuracy),
-        ("far_from_home", _far_from_home),
-    ):
-        detail = rule(visit, settings)
-        if detail is not None:
-            found[kind] = detail
-    clock = _device_time(visit, settings, recorded_online)
-    if clock is not None:
-        found["device_time"] = clock
-    trip = _implausible_speed(visit, settings)
-    if trip is not None:
-        other, detail = trip
-        found["implausible_speed"] = detail
-        raise_flag(other.id, "implausible_speed", _speed_detail_back(visit, detail))
-    for kind, detail in found.items():
-        raise_flag(visit.id, kind, detail)
-    for photo in visit.photos:
-        if flag_photo(photo):
-            found["duplicate_photo"] = {}
-    return sorted(found)
-
-
-def _speed_detail_back(visit: Visit, detail: dict) -> dict:
-    return detail | {"other_visit_id": visit.id, "other_household_id": visit.household_id}
+    found = flag_visits([StoredVisit.of(visit)], recorded_online)[visit.id]
+    if any([flag_photo(photo) for photo in visit.photos]):
+        found = sorted({*found, "duplicate_photo"})
+    return found
 
 
 def flag_photo(photo: Photo) -> bool:

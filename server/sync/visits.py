@@ -15,7 +15,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import changes, settings
-from ..coverage import flag_visit, record_visit_aggregates
+from ..coverage import StoredVisit, flag_visits, record_visits
 from ..extensions import db
 from ..models import CropRecord, Household, Photo, User, Visit
 from ..selfreport import link_visit_to_report
@@ -202,21 +202,33 @@ class VisitIngest:
         }
 
     def _keep_coverage(self, items: list[Incoming], answers: dict[str, dict]) -> None:
-        """For each new visit, in the same transaction: the household's last visit and monthly
-        counts, flags for a supervisor, needs-action items, and the self-report it answers."""
-        created = {
-            answers[item.uuid]["id"]: item
-            for item in items
-            if answers[item.uuid]["status"] == "created"
-        }
-        if not created:
-            return
-        visits = db.session.scalars(
-            select(Visit).where(Visit.id.in_(created)).order_by(Visit.visited_at, Visit.id)
+        """For the new visits, in the same transaction: the households' last visits and
+        monthly counts, flags for a supervisor, needs-action items, and the self-reports
+        they answer. A few statements for the whole batch, from the rows just inserted."""
+        created = [item for item in items if answers[item.uuid]["status"] == "created"]
+        stored = sorted(
+            (self._stored(item, answers[item.uuid]["id"]) for item in created),
+            key=lambda visit: (visit.visited_at, visit.id),
         )
-        for visit in visits:
-            item = created[visit.id]
-            record_visit_aggregates(item.household, visit)
-            flag_visit(visit)
+        record_visits(stored)
+        flag_visits(stored)
+        for item in created:
             if item.data.get("report_id"):
+                visit = db.session.get(Visit, answers[item.uuid]["id"])
                 link_visit_to_report(visit, item.data["report_id"], self.user)
+
+    def _stored(self, item: Incoming, visit_id: int) -> StoredVisit:
+        data, location = item.data, item.data["location"] or {}
+        return StoredVisit(
+            id=visit_id,
+            household=item.household,
+            cadre_id=self.user.id,
+            visited_at=data["visited_at"],
+            received_at=self.now,
+            lat=location.get("lat"),
+            lon=location.get("lon"),
+            accuracy_m=location.get("accuracy_m"),
+            device_time_suspect=self._device_time_suspect(data["visited_at"], item.household),
+            situation=data["situation"],
+            sudden_event=data.get("sudden_event"),
+        )
