@@ -123,7 +123,7 @@ class VisitIngest:
         if not items:
             return {}
         rows = [self._visit_row(item) for item in items]
-        statement = insert(Visit).returning(Visit.uuid, Visit.id, sort_by_parameter_order=True)
+        statement = insert(Visit).returning(Visit.uuid, Visit.id)  # mapped by uuid: any order
         try:
             with db.session.begin_nested():
                 ids = dict(db.session.execute(statement, rows).all())
