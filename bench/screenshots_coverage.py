@@ -228,6 +228,7 @@ def shoot(base: str) -> None:
             ("coverage-flags-desk.png", "/coverage/flags", 1280),
             ("coverage-needs-action-desk.png", "/coverage/needs-action", 1280),
             ("coverage-map-desk.png", "/coverage/villages/1/map", 1280),
+            ("coverage-conflicts-phone.png", "/coverage/conflicts", 360),
         ]
         for filename, path, width in shots:
             page.set_viewport_size({"width": width, "height": 800})

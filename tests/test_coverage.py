@@ -273,6 +273,7 @@ PAGES = (
     "/coverage/overdue",
     "/coverage/flags",
     "/coverage/needs-action",
+    "/coverage/conflicts",
 )
 
 
@@ -449,7 +450,7 @@ def test_an_open_conflict_needs_action_until_handled(world, login):
     db.session.commit()
     client = login("chengzi_supervisor")
     page = client.get("/coverage/needs-action").get_data(as_text=True)
-    assert "户主1" in page and "phone" in page
+    assert "户主1" in page and f"/coverage/conflicts?household={world.h_chengzi.id}" in page
     token = _form_token(page)
     refused = client.post(
         f"/coverage/needs-action/{world.h_shamao.id}/handled",

@@ -4,13 +4,13 @@ from datetime import datetime
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..auth import check_form_csrf, safe_next
 from ..extensions import db
-from ..models import Household, NeedsAction, Visit, VisitFlag, utcnow
+from ..models import DataConflict, Household, NeedsAction, Visit, VisitFlag, utcnow
 from . import needs
 from .flags import FLAG_KINDS
 from .web import PAGE_SIZE, after_arg, bp, next_cursor, scope_arg, supervisor_page
@@ -122,6 +122,12 @@ def needs_action():
         scope=scope,
         rows=[(households[r.household_id], r, items.get(r.household_id, [])) for r in shown],
         next_after=f"{last.oldest.isoformat()}|{last.household_id}" if last else None,
+        open_conflicts=db.session.scalar(
+            select(func.count())
+            .select_from(DataConflict)
+            .join(Household, Household.id == DataConflict.household_id)
+            .where(DataConflict.resolved_at.is_(None), scope.visible())
+        ),
     )
 
 
