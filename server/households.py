@@ -257,6 +257,7 @@ def edit_household(household_id: int):
     household = _load_household(household_id)
     access.require(access.can_edit_registry(current_user))
     data = HouseholdEditSchema().load(json_body())
+    reason = data.pop("reason", None)
     if "village_id" in data:
         _check_village(data["village_id"])
     before = snapshot(household, HOUSEHOLD_FIELDS)
@@ -265,8 +266,8 @@ def edit_household(household_id: int):
     changed_before, changed_after = audit.diff(before, snapshot(household, HOUSEHOLD_FIELDS))
     if changed_after:
         household.version += 1
-        audit.record("update", "household", household.id, changed_before, changed_after)
-        coverage.household_changed(household, before)
+        audit.record("update", "household", household.id, changed_before, changed_after, reason)
+        coverage.household_changed(household, before, reason)
     db.session.commit()
     return detail(household)
 

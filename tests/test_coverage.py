@@ -182,11 +182,14 @@ def test_editing_the_class_writes_its_history_and_moves_this_month(world, login)
     now = utcnow()
     add_visit(world.h_chengzi, world.users["chengzi_cadre"], now - timedelta(minutes=5))
     response = login("town_supervisor").patch(
-        f"/api/households/{world.h_chengzi.id}", json={"klass": "C"}
+        f"/api/households/{world.h_chengzi.id}", json={"klass": "C", "reason": "户主大病，村民评议"}
     )
     assert response.status_code == 200
     change = db.session.scalar(select(KlassChange))
     assert (change.klass_from, change.klass_to) == ("B", "C")
+    assert change.reason == "户主大病，村民评议"
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.entity == "household"))
+    assert event.reason == "户主大病，村民评议"
     assert change.changed_by_id == world.users["town_supervisor"].id
     db.session.expire_all()
     assert db.session.scalar(select(VisitMonth.klass)) == "C"

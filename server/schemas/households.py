@@ -118,6 +118,8 @@ class HouseholdEditSchema(Schema):
     lat = fields.Float(allow_none=True, validate=validate.Range(-90, 90))
     lon = fields.Float(allow_none=True, validate=validate.Range(-180, 180))
     active = fields.Boolean()
+    # Why: kept with the audit event and, for a class change, with the class history.
+    reason = fields.String(load_only=True, validate=validate.Length(1, 200))
 
     @pre_load
     def strip(self, data, **kwargs):
@@ -125,6 +127,9 @@ class HouseholdEditSchema(Schema):
 
 
 class HouseholdCreateSchema(HouseholdEditSchema):
+    class Meta:
+        exclude = ("reason",)
+
     code = fields.String(required=True, validate=validate.Regexp(r"^[0-9A-Za-z\-]{1,32}$"))
     village_id = fields.Integer(required=True)
     head_name = fields.String(required=True, validate=validate.Length(1, 64))
