@@ -146,12 +146,18 @@ class Phone:
         self.page.click("button[type=submit]")
         expect(self.page.locator("ul.cards .card").first).to_be_visible()
 
+    def wait_for_js(self, expression: str, timeout: float = 30) -> None:
+        """Until a JavaScript expression is true. Polled from here with page.evaluate: the
+        app's policy forbids eval, which wait_for_function's polling in the page needs."""
+        deadline = time.monotonic() + timeout
+        while not self.page.evaluate(expression):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"still not true after {timeout} s: {expression}")
+            self.page.wait_for_timeout(100)
+
     def wait_for_worker(self):
         """Until the service worker controls the page and holds the shell."""
-        self.page.wait_for_function(
-            "navigator.serviceWorker.controller !== null"
-            " && navigator.serviceWorker.controller.state === 'activated'"
-        )
+        self.wait_for_js("navigator.serviceWorker.controller?.state === 'activated'")
 
     def open_household(self, name: str):
         self.goto("#/")
@@ -186,6 +192,14 @@ class Phone:
             name: int(page.locator(f"[data-testid={name}]").inner_text())
             for name in ("waiting-records", "waiting-photos", "attention")
         }
+
+    def expect_sync_state(self, expected: dict, timeout: float = 30_000) -> None:
+        """Until the sync page shows these counts (it refreshes itself as the queue moves, a
+        moment after the server has answered)."""
+        self.goto("#/sync")
+        for name, count in expected.items():
+            counter = self.page.locator(f"[data-testid={name}]")
+            expect(counter).to_have_text(str(count), timeout=timeout)
 
     def sync_now(self):
         self.goto("#/sync")

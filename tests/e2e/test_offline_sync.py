@@ -65,7 +65,7 @@ def test_three_offline_visits_survive_reload_and_cold_start(
     phone.offline(False)  # the "online" event flushes the outbox
     wait_for_server(phone, visits=3, photos=2)
     expect(phone.page.locator("[data-testid=waiting-photos]")).to_have_text("0")
-    assert phone.sync_state() == QUEUE_EMPTY
+    phone.expect_sync_state(QUEUE_EMPTY)
 
     visits = {v.notes: v for v in _visits()}
     assert visits["第一次走访"].household_id == world.h_chengzi.id
@@ -132,7 +132,7 @@ def test_a_server_error_keeps_the_batch_until_it_arrives(phone):
     # Nothing acknowledged by the 500; the backoff timer sends the batch again by itself.
     wait_for_server(phone, visits=3, photos=0, timeout=40)
     assert len(failures) == 1 and len(failures[0]) == 3
-    assert phone.sync_state() == QUEUE_EMPTY
+    phone.expect_sync_state(QUEUE_EMPTY)
 
 
 def test_a_rejected_record_is_quarantined_shown_fixed_and_sent(phone):
@@ -151,7 +151,7 @@ def test_a_rejected_record_is_quarantined_shown_fixed_and_sent(phone):
     phone.page.locator("form.visit-form button[type=submit]").click()
 
     wait_for_server(phone, visits=1, photos=0)
-    assert phone.sync_state() == QUEUE_EMPTY
+    phone.expect_sync_state(QUEUE_EMPTY)
     crop = db.session.scalars(select(CropRecord)).one()
     assert (crop.crop, crop.area_mu, crop.expected_income_fen) == (
         "tobacco",
@@ -198,9 +198,7 @@ def test_a_new_version_deployed_while_records_wait(phone, live_server, shell_dir
     assert phone.sync_state()["waiting-records"] == 2
 
     phone.page.locator("#update").click()  # reloads into the new version
-    phone.page.wait_for_function(
-        f"document.querySelector('meta[name=app-version]')?.content !== '{old}'"
-    )
+    expect(phone.page.locator("meta[name=app-version]")).not_to_have_attribute("content", old)
     new = phone.page.locator("meta[name=app-version]").get_attribute("content")
     assert new == live_server.app.extensions["app_shell"].version
     caches = phone.page.evaluate("caches.keys()")
@@ -305,4 +303,4 @@ def test_batches_of_fifty_and_a_500_on_the_second_one(phone, world):
     phone.offline(False)
     wait_for_server(phone, visits=60, photos=0, timeout=40)
     assert batches == [50, 10, 10]  # the first batch landed; only the failed one went again
-    assert phone.sync_state() == QUEUE_EMPTY
+    phone.expect_sync_state(QUEUE_EMPTY)
