@@ -2,6 +2,7 @@
 server/coverage/aggregates.py and flags.py): the result must be exactly what the same visits
 make when they arrive one push at a time."""
 
+import threading
 from datetime import timedelta
 
 from sqlalchemy import delete, select, update
@@ -106,3 +107,37 @@ def test_one_batch_keeps_what_one_push_per_visit_keeps(world, login):
     assert batched["needs"] == [(8, "illness")]
     months = [m for m in batched["months"] if m[0] == world.h_chengzi.id]
     assert sum(m[2] for m in months) == 6 and len(months) < 6  # a month's visits: one row
+
+
+def test_two_phones_pushing_the_same_household_at_once_count_it_once(world, login):
+    """Both pushes store their visits; the month row adds both, the village's count of
+    visited households moves by one, and the last visit is the later of the two."""
+    household = world.h_chengzi.id
+    phones = [login("chengzi_cadre") for _ in range(2)]
+    noon = (NOW - timedelta(days=40)).astimezone(SHANGHAI).replace(day=15, hour=12, minute=0)
+    batches = [
+        [visit(household, visited_at=(noon + timedelta(minutes=n)).isoformat()) for n in range(3)],
+        [
+            visit(household, visited_at=(noon + timedelta(hours=1, minutes=n)).isoformat())
+            for n in range(3)
+        ],
+    ]
+    barrier = threading.Barrier(2)
+    answers: list = [None, None]
+
+    def push_from(index):
+        barrier.wait()
+        answers[index] = results(phones[index], batches[index])
+
+    threads = [threading.Thread(target=push_from, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert all(r["status"] == "created" for answer in answers for r in answer)
+    kept = bookkeeping(batches[0] + batches[1])
+    [month] = [m for m in kept["months"] if m[0] == household]
+    assert month[2] == 6
+    assert [c.households for c in kept["counts"]] == [1]
+    last = dict(kept["last_visits"])[household]
+    assert last == max(m[3] for m in kept["months"]) == noon + timedelta(hours=1, minutes=2)
