@@ -25,8 +25,8 @@ from .upsert import insert
 
 def record_visits(visits: list[StoredVisit]) -> None:
     """Keep the households' last visits, their month rows and counts, and their needs-action
-    items in step with newly stored visits. Call once per visit, in the transaction that
-    stores it."""
+    items in step with newly stored visits. Call once per batch, in the transaction that
+    stores it, never for a visit already counted (a duplicate push)."""
     if not visits:
         return
     _advance_last_visits(visits)
