@@ -14,7 +14,8 @@ import { syncView } from './views/sync.js';
 import { visitFormView } from './views/visit.js';
 
 const APP_VERSION = document.querySelector('meta[name="app-version"]')?.content || null;
-const TICK_MS = 60 * 1000;
+const TICK_MS = 60 * 1000; // while the app is open and visible
+const TICK_SETTING = 'zoufang.syncEveryMs'; // a test (or a support call) may set another period
 const $ = (id) => document.getElementById(id);
 
 const ctx = {
@@ -161,13 +162,20 @@ function queued(message) {
   runFlush(true);
 }
 
+// The timer's period: TICK_MS unless localStorage says otherwise (at least one second).
+function tickMs() {
+  let chosen = null;
+  try { chosen = Number(localStorage.getItem(TICK_SETTING)); } catch { /* private mode */ }
+  return chosen >= 1000 ? chosen : TICK_MS;
+}
+
 function watchTriggers() {
   window.addEventListener('online', () => { renderChrome(); runFlush(true); });
   window.addEventListener('offline', () => renderChrome());
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible') runFlush(false);
   });
-  setInterval(() => { if (document.visibilityState === 'visible') runFlush(false); }, TICK_MS);
+  setInterval(() => { if (document.visibilityState === 'visible') runFlush(false); }, tickMs());
   if (typeof BroadcastChannel === 'function') {
     new BroadcastChannel('zoufang').onmessage = ({ data }) => {
       if (data?.type === 'syncing') ctx.syncing = true;
