@@ -44,6 +44,8 @@ async function request(method, url, { json, form, csrf } = {}) {
 export const login = (username, password) =>
   request('POST', '/api/login', { json: { username, password, remember: true } });
 
+export const logout = (csrf) => request('POST', '/api/logout', { csrf });
+
 export const me = () => request('GET', '/api/me');
 
 export const push = (payload, csrf) => request('POST', '/api/sync/push', { json: payload, csrf });

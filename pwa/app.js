@@ -14,8 +14,11 @@ import { syncView } from './views/sync.js';
 import { visitFormView } from './views/visit.js';
 
 const APP_VERSION = document.querySelector('meta[name="app-version"]')?.content || null;
-const TICK_MS = 60 * 1000;
+const TICK_MS = 60 * 1000; // while the app is open and visible
+const TICK_SETTING = 'zoufang.syncEveryMs'; // a test (or a support call) may set another period
 const $ = (id) => document.getElementById(id);
+// A session the cadre signed out of stays stored (whose records wait, who signed in last).
+const active = (session) => (session && !session.signedOut ? session : null);
 
 const ctx = {
   session: null,
@@ -25,6 +28,7 @@ const ctx = {
   signedIn,
   queued,
   syncNow: () => runFlush(true),
+  signOut,
 };
 
 // A quarantined record opens in the form it was made with.
@@ -58,7 +62,7 @@ async function route() {
   const root = document.createElement('div');
   let view = null;
   if (!ctx.session) {
-    signinView(root, ctx);
+    await signinView(root, ctx);
   } else {
     const hash = window.location.hash;
     const match = ROUTES.map(([pattern, render]) => [pattern.exec(hash), render]).find(([m]) => m);
@@ -79,7 +83,7 @@ function refreshSoon() {
   refreshQueued = true;
   setTimeout(async () => {
     refreshQueued = false;
-    await current?.refresh();
+    if (ctx.session) await current?.refresh(); // not after a sign-out
   }, 150);
 }
 
@@ -88,12 +92,14 @@ function refreshSoon() {
 async function renderChrome() {
   $('lang-toggle').textContent = lang() === 'en' ? '中文' : 'EN';
   const pill = $('sync-pill');
-  if (!ctx.session) {
+  const { session } = ctx;
+  if (!session) {
     pill.hidden = true;
     $('banner').hidden = true;
     return;
   }
-  const summary = await outbox.queueSummary(ctx.session.user.id);
+  const summary = await outbox.queueSummary(session.user.id);
+  if (!ctx.session) return; // signed out meanwhile
   const waiting = summary.waiting.length;
   const rejected = summary.rejected.length;
   pill.hidden = false;
@@ -131,7 +137,7 @@ let retryTimer = null;
 async function runFlush(force) {
   if (!ctx.session || ctx.session.expired) return null;
   const result = await outbox.flush({ force, appVersion: APP_VERSION });
-  ctx.session = (await getMeta('session')) || null;
+  ctx.session = active(await getMeta('session'));
   await scheduleRetry();
   refreshSoon();
   return result;
@@ -161,13 +167,20 @@ function queued(message) {
   runFlush(true);
 }
 
+// The timer's period: TICK_MS unless localStorage says otherwise (at least one second).
+function tickMs() {
+  let chosen = null;
+  try { chosen = Number(localStorage.getItem(TICK_SETTING)); } catch { /* private mode */ }
+  return chosen >= 1000 ? chosen : TICK_MS;
+}
+
 function watchTriggers() {
   window.addEventListener('online', () => { renderChrome(); runFlush(true); });
   window.addEventListener('offline', () => renderChrome());
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible') runFlush(false);
   });
-  setInterval(() => { if (document.visibilityState === 'visible') runFlush(false); }, TICK_MS);
+  setInterval(() => { if (document.visibilityState === 'visible') runFlush(false); }, tickMs());
   if (typeof BroadcastChannel === 'function') {
     new BroadcastChannel('zoufang').onmessage = ({ data }) => {
       if (data?.type === 'syncing') ctx.syncing = true;
@@ -183,7 +196,7 @@ function watchTriggers() {
 // ---------------------------------------------------------------- session
 
 async function signedIn(answer) {
-  const before = ctx.session?.user?.id;
+  const before = (await getMeta('session'))?.user?.id;
   await outbox.signedIn(answer);
   ctx.session = await getMeta('session');
   if (before && before !== ctx.session.user.id) await caches?.delete(PHOTO_CACHE);
@@ -192,6 +205,14 @@ async function signedIn(answer) {
   window.location.hash = '#/';
   await route();
   runFlush(true);
+}
+
+// Records and photos stay on the phone, this cadre's, until this cadre signs in again.
+async function signOut() {
+  await outbox.signOut();
+  ctx.session = null;
+  window.location.hash = '#/signin';
+  await route();
 }
 
 // ---------------------------------------------------------------- service worker
@@ -238,7 +259,7 @@ async function start() {
     setLang(lang() === 'en' ? 'zh-CN' : 'en');
     route();
   });
-  ctx.session = (await getMeta('session')) || null;
+  ctx.session = active(await getMeta('session'));
   window.addEventListener('hashchange', route);
   watchTriggers();
   await route();

@@ -53,20 +53,50 @@ export async function queueEdit({ uuid: recordUuid, householdId, userId, data })
 }
 
 // A quarantined record, fixed by the cadre, goes back in the queue under the same uuid.
-export async function resendRecord(recordUuid, data, newPhotos = []) {
+// asNew (the server answered uuid_taken: its UUID, or a crop's, belongs to another record):
+// the record goes again as a new one, with fresh UUIDs for itself, its crops and its photos.
+// The photos are re-keyed too: the server finds a photo's visit by the visit UUID sent with it,
+// and a photo UUID known there under the other record would be answered "duplicate" without
+// joining this visit. The server never stored any of them for this record (photos are sent
+// only after their visit was acknowledged), so nothing on the server points at the old ones.
+// -> the record's UUID from now on.
+export async function resendRecord(recordUuid, data, newPhotos = [], { asNew = false } = {}) {
   const now = new Date().toISOString();
+  const target = asNew ? uuid() : recordUuid;
   await transaction(['outbox', 'photos'], 'readwrite', async (s) => {
     const record = await done(s.outbox.get(recordUuid));
     if (!record) throw new Error('This record is no longer waiting.');
-    s.outbox.put({ ...record, data, state: 'waiting', error: null, updatedAt: now });
+    let body = data;
+    if (asNew) {
+      const kept = (await done(s.photos.index('visitUuid').getAll(recordUuid)))
+        .filter((p) => p.state !== 'sent');
+      const renamed = new Map(kept.map((p) => [p.uuid, uuid()]));
+      if (record.kind === 'visit') {
+        body = {
+          ...data,
+          crops: (data.crops || []).map((crop) => ({ ...crop, uuid: uuid() })),
+          photo_uuids: (data.photo_uuids || []).map((u) => renamed.get(u) || u),
+        };
+      }
+      s.outbox.delete(recordUuid);
+      for (const photo of kept) {
+        s.photos.delete(photo.uuid);
+        s.photos.put({ ...photo, uuid: renamed.get(photo.uuid), visitUuid: target, state: 'waiting', error: null });
+      }
+    }
+    s.outbox.put({
+      ...record, uuid: target, data: body, state: 'waiting', error: null, updatedAt: now,
+      ...(asNew ? { replaces: recordUuid } : {}),
+    });
     for (const photo of newPhotos) {
       s.photos.put({
-        ...photo, visitUuid: recordUuid, householdId: record.householdId, userId: record.userId,
+        ...photo, visitUuid: target, householdId: record.householdId, userId: record.userId,
         state: 'waiting', error: null, createdAt: now,
       });
     }
   });
   announce();
+  return target;
 }
 
 export async function retryPhoto(photoUuid) {
@@ -84,6 +114,21 @@ export async function deletePhoto(photoUuid) {
 
 // ---------------------------------------------------------------- reading the queue
 
+// What still waits on this phone (records, and photos not yet sent), by the cadre who made it.
+export async function waitingByUser() {
+  const [outbox, photos, users] = await Promise.all([getAll('outbox'), getAll('photos'), getMeta('users')]);
+  const counts = new Map();
+  const entry = (userId) => {
+    if (!counts.has(userId)) {
+      counts.set(userId, { userId, user: (users || {})[userId] || null, records: 0, photos: 0 });
+    }
+    return counts.get(userId);
+  };
+  outbox.forEach((record) => { entry(record.userId).records += 1; });
+  photos.filter((p) => p.state !== 'sent').forEach((photo) => { entry(photo.userId).photos += 1; });
+  return [...counts.values()];
+}
+
 export async function queueSummary(userId) {
   const [outbox, sent, photos, sync] = await Promise.all([
     getAll('outbox'), getAll('sent'), getAll('photos'), getMeta('sync'),
@@ -94,7 +139,6 @@ export async function queueSummary(userId) {
     rejected: outbox.filter((r) => mine(r) && r.state === 'rejected'),
     sent: sent.filter(mine).sort((a, b) => (b.sentAt || '').localeCompare(a.sentAt || '')),
     photos: photos.filter(mine),
-    otherUsers: outbox.filter((r) => !mine(r)).length,
     sync: sync || {},
   };
 }
@@ -158,7 +202,7 @@ function backoffDelay(failures) {
 export function flush({ force = false, appVersion = null } = {}) {
   return exclusive(async () => {
     const session = await getMeta('session');
-    if (!session || session.expired) return { state: 'signed-out' };
+    if (!session || session.expired || session.signedOut) return { state: 'signed-out' };
     if (globalThis.navigator && navigator.onLine === false) return { state: 'offline' };
     const sync = (await getMeta('sync')) || {};
     if (!force && sync.nextAttemptAt && Date.now() < sync.nextAttemptAt) {
@@ -311,15 +355,35 @@ async function pruneSent() {
 
 // ---------------------------------------------------------------- session
 
+// Another cadre signing in on this phone gets their own households; the records of the one
+// before stay in the queue, theirs, until they sign in again (pushes only ever send the
+// signed-in cadre's records). Names are kept to say whose records wait.
 export async function signedIn(answer) {
   const previous = await getMeta('session');
   await setMeta('session', {
     user: answer.user, csrf: answer.csrf_token, expired: false, signedInAt: new Date().toISOString(),
   });
+  const { id, username, display_name: displayName } = answer.user;
+  await setMeta('users', { ...((await getMeta('users')) || {}), [id]: { username, display_name: displayName } });
   if (previous && previous.user.id !== answer.user.id) {
     await transaction('households', 'readwrite', (s) => s.households.clear());
     await setMeta('pull', {});
   }
   await updateSync({ failures: 0, nextAttemptAt: null, lastError: null });
+  announce();
+}
+
+// Signing out keeps every record and photo on the phone: they wait, still this cadre's, for
+// the next time this cadre signs in. The server's session ends if the network allows; offline,
+// the phone alone forgets it (the next sign-in replaces the cookie anyway).
+export async function signOut() {
+  const session = await getMeta('session');
+  if (!session) return;
+  await setMeta('session', { ...session, signedOut: true });
+  try {
+    await api.logout(session.csrf);
+  } catch {
+    // Offline, or the session had already ended: nothing more to end.
+  }
   announce();
 }

@@ -76,7 +76,7 @@ export async function editHouseholdView(root, ctx, { householdId, record = null 
     }
     save.disabled = true;
     const data = { household_id: id, base_version: base, changes };
-    if (record) await outbox.resendRecord(record.uuid, data);
+    if (record) await outbox.resendRecord(record.uuid, data, [], { asNew: record.error?.error === 'uuid_taken' });
     else await outbox.queueEdit({ uuid: uuid(), householdId: id, userId: ctx.session.user.id, data });
     ctx.queued(t(record ? 'fix.queued' : 'edit.queued'));
     window.location.hash = `#/h/${id}`;

@@ -2,10 +2,21 @@
 
 import * as api from '../api.js';
 import { t } from '../i18n/index.js';
+import { waitingByUser } from '../outbox.js';
+import { getMeta } from '../store.js';
 import { fill, h } from './dom.js';
 
-export function signinView(root, ctx) {
-  const previous = ctx.session?.user;
+// Who still has records on this phone: each cadre's wait for that cadre's next sign-in.
+export async function waitingNotices(exceptUserId = null) {
+  const waiting = (await waitingByUser()).filter((w) => w.userId !== exceptUserId && (w.records || w.photos));
+  return waiting.map((w) => h('p', { class: 'notice', 'data-testid': 'waiting-for' },
+    t('queue.waitingFor', { name: w.user?.display_name || `#${w.userId}`, records: w.records, photos: w.photos })));
+}
+
+export async function signinView(root, ctx) {
+  const stored = await getMeta('session');
+  const previous = stored?.user;
+  const waiting = await waitingNotices();
   const error = h('p', { class: 'error', role: 'alert', hidden: true });
   const username = h('input', {
     name: 'username', autocomplete: 'username', autocapitalize: 'none', required: true,
@@ -35,7 +46,8 @@ export function signinView(root, ctx) {
 
   fill(root, h('section', { class: 'signin' },
     h('h1', null, t('signin.title')),
-    previous ? h('p', { class: 'notice' }, t('signin.again', { name: previous.display_name })) : null,
+    previous && !stored.signedOut ? h('p', { class: 'notice' }, t('signin.again', { name: previous.display_name })) : null,
+    waiting,
     h('form', { onsubmit: onSubmit },
       h('label', null, t('signin.username'), username),
       h('label', null, t('signin.password'), password),

@@ -5,6 +5,7 @@ import * as outbox from '../outbox.js';
 import { getAll } from '../store.js';
 import { blobUrl, fill, h } from './dom.js';
 import { rejectionNotice } from './rejection.js';
+import { waitingNotices } from './signin.js';
 
 const LOW_STORAGE_BYTES = 200 * 1024 * 1024;
 
@@ -18,7 +19,7 @@ async function storage() {
 }
 
 function statusLine(sync, ctx) {
-  if (ctx.session.expired) return h('p', { class: 'notice bad' }, t('sync.signedOut'));
+  if (ctx.session?.expired) return h('p', { class: 'notice bad' }, t('sync.signedOut'));
   if (ctx.syncing) return h('p', { class: 'notice' }, t('sync.running'));
   if (!ctx.online()) return h('p', { class: 'notice' }, t('sync.offline'));
   if (sync.lastError) {
@@ -42,7 +43,7 @@ function photoLine(photo) {
       : null);
 }
 
-function recordItem(record, names, photosByVisit) {
+function recordItem(ctx, record, names, photosByVisit) {
   const photos = photosByVisit.get(record.uuid) || [];
   const stateKey = record.state === 'rejected' ? 'rejected' : record.state;
   return h('li', { class: `record ${record.state}`, 'data-uuid': record.uuid },
@@ -58,14 +59,46 @@ function recordItem(record, names, photosByVisit) {
       ? h('p', { class: 'notice' }, t('sync.conflicts', { n: record.result.conflicts.length }))
       : null,
     record.state === 'rejected'
-      ? [rejectionNotice(record.error), h('a', { class: 'button primary', href: `#/fix/${record.uuid}` }, t('sync.fix'))]
+      ? [rejectionNotice(record.error), h('a', { class: 'button primary', href: `#/fix/${record.uuid}` }, t('sync.fix')),
+        record.error?.error === 'uuid_taken' ? h('button', {
+          type: 'button', class: 'button resend-new',
+          onclick: async () => {
+            await outbox.resendRecord(record.uuid, record.data, [], { asNew: true });
+            ctx.queued(t('fix.queued'));
+          },
+        }, t('sync.resendAsNew')) : null]
       : null,
     photos.length ? h('ul', { class: 'plain photo-list' }, photos.map(photoLine)) : null);
 }
 
+// Signing out keeps the queue; with records or photos waiting, say how many first.
+function accountSection(ctx, session, summary, ui) {
+  const name = session.user.display_name;
+  const records = summary.waiting.length + summary.rejected.length;
+  const photos = summary.photos.filter((p) => p.state !== 'sent').length;
+  const ask = () => {
+    if (!records && !photos) return ctx.signOut();
+    ui.confirming = true;
+    return ui.render();
+  };
+  return h('section', { class: 'block account' },
+    h('h2', null, t('account.title')),
+    h('p', null, t('account.who', { name })),
+    ui.confirming
+      ? h('div', { class: 'notice bad', role: 'alert', 'data-testid': 'sign-out-warning' },
+        h('p', null, t('account.waiting', { records, photos, name })),
+        h('div', { class: 'actions' },
+          h('button', { type: 'button', class: 'primary', id: 'sign-out-anyway', onclick: () => ctx.signOut() }, t('account.signOutAnyway')),
+          h('button', { type: 'button', onclick: () => { ui.confirming = false; ui.render(); } }, t('account.cancel'))))
+      : h('button', { type: 'button', class: 'big', id: 'sign-out', onclick: ask }, t('account.signOut')));
+}
+
 export async function syncView(root, ctx) {
+  const ui = { confirming: false, render: () => render() };
   async function render() {
-    const userId = ctx.session.user.id;
+    const { session } = ctx;
+    if (!session) return; // signed out meanwhile
+    const userId = session.user.id;
     const [summary, households, space] = await Promise.all([
       outbox.queueSummary(userId), getAll('households'), storage(),
     ]);
@@ -78,10 +111,11 @@ export async function syncView(root, ctx) {
     const sync = summary.sync;
     const low = space && space.free < LOW_STORAGE_BYTES;
     const recent = summary.sent.slice(0, 20);
+    const others = await waitingNotices(userId);
     fill(root, 
       h('h1', null, t('sync.title')),
       statusLine(sync, ctx),
-      ctx.session.expired ? h('a', { class: 'button primary big', href: '#/signin' }, t('sync.signIn')) : null,
+      session.expired ? h('a', { class: 'button primary big', href: '#/signin' }, t('sync.signIn')) : null,
       h('dl', { class: 'facts' },
         h('dt', null, t('sync.waitingRecords')), h('dd', { 'data-testid': 'waiting-records' }, summary.waiting.length),
         h('dt', null, t('sync.waitingPhotos')), h('dd', { 'data-testid': 'waiting-photos' }, waitingPhotos),
@@ -94,13 +128,14 @@ export async function syncView(root, ctx) {
         type: 'button', class: 'primary big', id: 'sync-now',
         onclick: () => ctx.syncNow(),
       }, t('sync.now')),
-      summary.otherUsers ? h('p', { class: 'muted' }, t('sync.otherUsers', { n: summary.otherUsers })) : null,
+      others,
       summary.rejected.length ? h('h2', null, t('sync.needsAttention')) : null,
-      h('ul', { class: 'records' }, summary.rejected.map((r) => recordItem(r, names, photosByVisit))),
+      h('ul', { class: 'records' }, summary.rejected.map((r) => recordItem(ctx, r, names, photosByVisit))),
       summary.waiting.length ? h('h2', null, t('sync.waitingList')) : null,
-      h('ul', { class: 'records' }, summary.waiting.map((r) => recordItem(r, names, photosByVisit))),
+      h('ul', { class: 'records' }, summary.waiting.map((r) => recordItem(ctx, r, names, photosByVisit))),
       recent.length ? h('h2', null, t('sync.sentList')) : null,
-      h('ul', { class: 'records' }, recent.map((r) => recordItem(r, names, photosByVisit))),
+      h('ul', { class: 'records' }, recent.map((r) => recordItem(ctx, r, names, photosByVisit))),
+      accountSection(ctx, session, summary, ui),
     );
   }
   await render();

@@ -133,7 +133,9 @@ export async function visitFormView(root, ctx, { householdId, fixUuid }) {
         return;
       }
       const photos = state.camera.photos();
-      if (record) await outbox.resendRecord(record.uuid, data, photos);
+      // A UUID the server gave to another record: this one goes again as a new record.
+      const asNew = record?.error?.error === 'uuid_taken';
+      if (record) await outbox.resendRecord(record.uuid, data, photos, { asNew });
       else await outbox.queueVisit({ visitUuid: uuid(), householdId: household.id, userId: ctx.session.user.id, data, photos });
       ctx.queued(t(record ? 'fix.queued' : 'visit.queued'));
       window.location.hash = `#/h/${household.id}`;

@@ -125,7 +125,7 @@ class Phone:
         self.context.set_default_timeout(15_000)
         self.page = self.context.pages[0] if self.context.pages else self.context.new_page()
         self.page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}"))
-        self.page.on("pageerror", lambda e: self.console.append(f"pageerror: {e}"))
+        self.page.on("pageerror", lambda e: self.console.append(f"pageerror: {e} {e.stack}"))
         return self
 
     def close(self):
