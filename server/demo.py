@@ -1,7 +1,7 @@
 """The demo town: `flask demo seed` builds a registry shaped like Taihe, with demo logins."""
 
 import time
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import click
 from flask import current_app
@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from . import audit, passwords
 from .demodata import TAIHE_HOUSEHOLDS, RegistryBuild, build_registry
 from .extensions import db
-from .models import Household, Town, User, Village
+from .models import Household, NeedsAction, Town, User, Village, Visit, VisitFlag
 
 demo_cli = AppGroup("demo", help="Demo data.")
 
@@ -49,6 +49,7 @@ def seed_command(seed, households, villages, today, if_empty):
     except ValueError as error:
         raise click.ClickException(str(error)) from error
     logins = _demo_accounts(built)
+    _settle_the_past(built, today.date() if today else date.today())
     audit.record("seed", "town", built.town_id, after={"seed": seed, "households": households})
     db.session.commit()
     _report(built, logins, time.perf_counter() - started)
@@ -101,6 +102,45 @@ def _demo_accounts(built: RegistryBuild) -> list[tuple[str, str]]:
     logins.append(("cadre", _showcase_cadre(built, password_hash)))
     db.session.flush()
     return logins
+
+
+# What the town office wrote when it had dealt with something (the demo's past is not all open).
+HANDLED_NOTES = (
+    "已入户核实，落实临时救助。",
+    "已电话联系家属，协调医疗报销。",
+    "村两委已上门查看，纳入重点关注。",
+)
+CHECKED_COMMENTS = ("已电话核实，走访属实。", "山区信号差，定位偏差，已核实。")
+
+
+def _settle_the_past(built: RegistryBuild, today: date) -> None:
+    """The town office has dealt with what was raised more than two weeks ago (needs-action
+    items) and checked the flags of visits older than a month; what is recent stays open."""
+    office = db.session.scalar(
+        select(User)
+        .where(User.role == "supervisor", User.town_id == built.town_id)
+        .order_by(User.id)  # the town office's login comes before the villages'
+    )
+    if office is None:
+        return
+    moment = datetime.combine(today, datetime.min.time(), UTC)
+    town = select(Household.id).join(Village).where(Village.town_id == built.town_id)
+    items = db.session.scalars(
+        select(NeedsAction).where(
+            NeedsAction.household_id.in_(town), NeedsAction.raised_at < moment - timedelta(14)
+        )
+    )
+    for n, item in enumerate(items):
+        item.handled_at, item.handled_by_id = item.raised_at + timedelta(days=2), office.id
+        item.note = HANDLED_NOTES[n % len(HANDLED_NOTES)]
+    flags = db.session.execute(
+        select(VisitFlag, Visit.visited_at)
+        .join(Visit)
+        .where(Visit.household_id.in_(town), Visit.visited_at < moment - timedelta(30))
+    )
+    for n, (flag, visited_at) in enumerate(flags):
+        flag.checked_at, flag.checked_by_id = visited_at + timedelta(days=3), office.id
+        flag.comment = CHECKED_COMMENTS[n % len(CHECKED_COMMENTS)]
 
 
 def _username_taken(username: str) -> bool:

@@ -1,14 +1,29 @@
 """The demo town: Taihe's shape, determinism, the demo logins, and when seeding refuses."""
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
 from server import idcard, schedule, settings
+from server.coverage import stats
+from server.coverage.periods import Period
 from server.demo import DEMO_PASSWORD
 from server.extensions import db
-from server.models import Assignment, Household, Member, User, Village, Visit
+from server.models import (
+    Assignment,
+    Household,
+    Member,
+    NeedsAction,
+    Town,
+    User,
+    Village,
+    Visit,
+    VisitFlag,
+    VisitMonth,
+    VisitMonthCount,
+)
+from tests.coverage_helpers import SHANGHAI
 
 TODAY = "2026-11-27"
 END_OF_TODAY = datetime(2026, 11, 27, 16, tzinfo=UTC)  # midnight in China
@@ -196,3 +211,33 @@ def test_a_town_supervisors_pages_walk_every_village_in_id_order(app, login):
     surname = db.session.scalar(select(Household.head_name).limit(1))[0]
     named = select(Household.id).where(Household.head_name.contains(surname))
     assert all_pages(client, f"q={surname}") == list(db.session.scalars(named.order_by("id")))
+
+
+def test_the_demo_history_is_counted_flagged_and_partly_dealt_with(app, login):
+    """The supervisors' pages see the demo's visits as if phones had pushed them: month rows
+    and counts, flags and needs-action items, the old ones dealt with by the town office."""
+    assert seed(app, *SMALL).exit_code == 0
+    pairs = {
+        (household_id, at.astimezone(SHANGHAI).strftime("%Y%m"))
+        for household_id, at in db.session.execute(select(Visit.household_id, Visit.visited_at))
+    }
+    assert db.session.scalar(select(func.count()).select_from(VisitMonth)) == len(pairs)
+    assert db.session.scalar(select(func.sum(VisitMonthCount.households))) == len(pairs)
+    assert db.session.scalar(select(func.sum(VisitMonth.visits))) == db.session.scalar(
+        select(func.count()).select_from(Visit)
+    )
+    items = db.session.scalars(select(NeedsAction)).all()
+    assert items and any(i.handled_at for i in items) and any(not i.handled_at for i in items)
+    assert all(i.handled_at or i.raised_at >= END_OF_TODAY - timedelta(days=15) for i in items)
+    flags = db.session.scalars(select(VisitFlag)).all()
+    assert flags and any(f.checked_at for f in flags) and any(not f.checked_at for f in flags)
+    office = db.session.scalar(select(User).where(User.username == "supervisor"))
+    town = db.session.get(Town, office.town_id)
+    october = Period(2026, 10, SHANGHAI)
+    (grid,) = stats.grids(stats.Scope(office, [(town, town.villages)]), october, END_OF_TODAY)
+    assert grid.total.households == 300
+    assert grid.total.visited == db.session.scalar(
+        select(func.count()).select_from(VisitMonth).where(VisitMonth.month == 202610)
+    )
+    assert 0.3 < grid.total.coverage < 1  # A households are visited quarterly
+    assert login("supervisor", DEMO_PASSWORD).get("/coverage/?period=2026-10").status_code == 200

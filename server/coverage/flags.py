@@ -32,6 +32,7 @@ FLAG_KINDS = (
 MIN_FIXES_FOR_MEDIAN = 3
 RECENT_FIXES = 20
 EARTH_RADIUS_M = 6_371_000
+FLAGS_PER_INSERT = 2_000  # 3 parameters a row: well within SQLite's 32,766
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -191,10 +192,11 @@ def raise_flags(flags: list[tuple[int, str, dict]]) -> None:
     rows = {}
     for visit_id, kind, detail in flags:
         rows.setdefault((visit_id, kind), {"visit_id": visit_id, "kind": kind, "detail": detail})
-    if rows:
+    rows = list(rows.values())
+    for start in range(0, len(rows), FLAGS_PER_INSERT):
         db.session.execute(
             insert(VisitFlag)
-            .values(list(rows.values()))
+            .values(rows[start : start + FLAGS_PER_INSERT])
             .on_conflict_do_nothing(index_elements=[VisitFlag.visit_id, VisitFlag.kind])
         )
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, insert, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from .. import settings
 from ..models import Assignment, CropRecord, Household, Member, Town, User, Village, Visit
@@ -160,6 +160,7 @@ def _write(session: Session, town: Town, plan: RegistryPlan, since: datetime) ->
     _insert(session, Assignment, _assignment_rows(plan, household_ids, cadre_ids, since))
     visit_rows = _visit_rows(plan, household_ids, cadre_ids)
     visit_ids = _insert(session, Visit, visit_rows, returning=True)
+    _keep_coverage(session, village_ids, visit_rows, visit_ids)
     crop_rows = _crop_rows(plan, household_ids, visit_ids)
     _insert(session, CropRecord, crop_rows)
     showcase = plan.showcase_cadre
@@ -243,6 +244,44 @@ def _visit_rows(plan, household_ids, cadre_ids) -> list[dict]:
         for h, household_id in zip(plan.households, household_ids, strict=True)
         for v in h.visits
     ]
+
+
+def _keep_coverage(session: Session, village_ids, visit_rows, visit_ids) -> None:
+    """What the sync push keeps with every visit it stores (the households' month rows and
+    counts, needs-action items, flags), for the planned history, in time order."""
+    from ..coverage import StoredVisit, flag_visits, record_visits  # the pages' package
+
+    households = {
+        h.id: h
+        for h in session.scalars(
+            select(Household)
+            .where(Household.village_id.in_(set(village_ids)))
+            .options(selectinload(Household.village).selectinload(Village.town))
+        )
+    }
+    stored = sorted(
+        (
+            StoredVisit(
+                id=visit_id,
+                household=households[row["household_id"]],
+                cadre_id=row["cadre_id"],
+                visited_at=row["visited_at"],
+                received_at=row["received_at"],
+                lat=row["lat"],
+                lon=row["lon"],
+                accuracy_m=row["accuracy_m"],
+                device_time_suspect=row["device_time_suspect"],
+                situation=row["situation"],
+                sudden_event=row["sudden_event"],
+            )
+            for row, visit_id in zip(visit_rows, visit_ids, strict=True)
+        ),
+        key=lambda visit: (visit.visited_at, visit.id),
+    )
+    for start in range(0, len(stored), CHUNK):
+        chunk = stored[start : start + CHUNK]
+        record_visits(chunk)
+        flag_visits(chunk)
 
 
 def _crop_rows(plan, household_ids, visit_ids) -> list[dict]:
