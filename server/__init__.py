@@ -7,7 +7,19 @@ from flask_babel import get_locale
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from . import auth, config, coverage, errors, households, importer, openapi, pages, photos, sync
+from . import (
+    auth,
+    config,
+    coverage,
+    errors,
+    households,
+    importer,
+    measures,
+    openapi,
+    pages,
+    photos,
+    sync,
+)
 from .cli import register_commands
 from .extensions import babel, db, login_manager, migrate
 from .selfreport import api as selfreport_api
@@ -28,7 +40,7 @@ def create_app(test_config=None) -> Flask:
 
     errors.register(app)
     auth.register(app)
-    for blueprint in (households.bp, importer.bp, openapi.bp, pages.bp, coverage.bp):
+    for blueprint in (households.bp, measures.bp, importer.bp, openapi.bp, pages.bp, coverage.bp):
         app.register_blueprint(blueprint)
     for blueprint in (sync.bp, photos.bp):
         app.register_blueprint(blueprint)

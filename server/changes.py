@@ -25,6 +25,7 @@ from .models import (
     Member,
     Photo,
     SelfReport,
+    SupportMeasure,
     Visit,
 )
 
@@ -34,8 +35,9 @@ NOT_REGISTRY_DATA = {"version", "field_versions", "change_seq", "last_visit_at",
 # Fields a cadre may edit offline, merged per field against the phone's base version.
 MERGED_HOUSEHOLD_FIELDS = ("phone",)
 MERGED_MEMBER_FIELDS = ("health", "labour_capacity")
-# Self-reports too: a family's report must reach its cadre's phone at the next pull.
-SHOWN_WITH_HOUSEHOLD = (Member, Assignment, Visit, CropRecord, Photo, SelfReport)
+# Self-reports too: a family's report must reach its cadre's phone at the next pull; and
+# support measures, which the phone shows and the visit form offers.
+SHOWN_WITH_HOUSEHOLD = (Member, Assignment, Visit, CropRecord, Photo, SelfReport, SupportMeasure)
 
 
 def field_key(obj, name: str) -> str:

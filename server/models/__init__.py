@@ -5,11 +5,13 @@ from .coverage import KlassChange, NeedsAction, VisitFlag, VisitMonth, VisitMont
 from .registry import (
     CROPS,
     KLASSES,
+    MEASURE_KINDS,
     SEXES,
     Assignment,
     CropRecord,
     Household,
     Member,
+    SupportMeasure,
     Town,
     Village,
 )
@@ -29,6 +31,7 @@ from .visits import Photo, Visit
 __all__ = [
     "CROPS",
     "KLASSES",
+    "MEASURE_KINDS",
     "REPORT_CATEGORIES",
     "ROLES",
     "SEXES",
@@ -48,6 +51,7 @@ __all__ = [
     "Photo",
     "RateCounter",
     "SelfReport",
+    "SupportMeasure",
     "SyncRecord",
     "Town",
     "UTCDateTime",

@@ -1,6 +1,6 @@
 """The household registry: town, village, household, member, crops, cadre assignment."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -25,6 +26,25 @@ from .types import UTCDateTime, utcnow
 KLASSES = ("A", "B", "C", "D")
 SEXES = ("M", "F")
 CROPS = ("kiwifruit", "tobacco", "other")
+# Support measures (帮扶措施), roughly by the class whose kind of support they are:
+# A guide (引), B support (扶), C help (帮), D guarantee (包); any household may have any.
+MEASURE_KINDS = (
+    "skills_training",  # 技能培训
+    "microcredit",  # 小额信贷
+    "industry_project",  # 产业项目
+    "public_welfare_post",  # 公益岗位
+    "employment",  # 就业帮扶
+    "medical_insurance",  # 医保参保资助
+    "dividend",  # 差异化分红
+    "temporary_relief",  # 临时救助
+    "medical_relief",  # 医疗救助
+    "dibao",  # 低保
+    "tekun",  # 特困供养
+    "disability_cert",  # 残疾证与残疾人补贴
+    "nursing_home",  # 敬老院集中供养
+    "care_service",  # 购买照料服务
+    "other",  # 其他 (named in detail)
+)
 
 
 class Town(db.Model):
@@ -103,6 +123,13 @@ class Household(db.Model):
         back_populates="household", order_by="CropRecord.recorded_at.desc()"
     )
     assignments: Mapped[list["Assignment"]] = relationship(back_populates="household")
+    measures: Mapped[list["SupportMeasure"]] = relationship(
+        back_populates="household", order_by="(SupportMeasure.started_on, SupportMeasure.id)"
+    )
+
+    @property
+    def active_measures(self) -> list["SupportMeasure"]:
+        return [m for m in self.measures if m.ended_on is None]
 
     @property
     def cadres(self) -> list["User"]:  # noqa: F821
@@ -149,6 +176,26 @@ class Assignment(db.Model):
 
     household: Mapped[Household] = relationship(back_populates="assignments")
     cadre: Mapped["User"] = relationship()  # noqa: F821
+
+
+class SupportMeasure(db.Model):
+    """A support measure a household receives (帮扶措施), from a date until it ends.
+
+    Set by the town office or village committee; a cadre confirms at each visit which ones
+    were carried out (visit.measures). `amount_fen` is the yearly amount where there is one
+    (a dividend, an allowance), room for the relief fund and dividends to come."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(String(200))
+    amount_fen: Mapped[int | None] = mapped_column(BigInteger)
+    started_on: Mapped[date] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    household: Mapped[Household] = relationship(back_populates="measures")
 
 
 class CropRecord(db.Model):

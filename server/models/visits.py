@@ -35,6 +35,8 @@ class Visit(db.Model):
     photos_expected: Mapped[int] = mapped_column(default=0)
     # Their UUIDs, so the server can tell which are still missing.
     photo_uuids: Mapped[list] = mapped_column(JSON, default=list)
+    # The household's support measures the cadre saw carried out (kinds, MEASURE_KINDS).
+    measures: Mapped[list] = mapped_column(JSON, default=list)
 
     household: Mapped[Household] = relationship()
     cadre: Mapped[User] = relationship()

@@ -1,9 +1,17 @@
 """What goes in and out of the registry API."""
 
-from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    pre_load,
+    validate,
+    validates,
+    validates_schema,
+)
 
 from .. import idcard
-from ..models import CROPS, KLASSES, SEXES
+from ..models import CROPS, KLASSES, MEASURE_KINDS, SEXES
 from .users import CadreRefSchema
 
 PHONE = validate.Regexp(r"^[0-9+\- ]{5,20}$", error="must be a phone number")
@@ -71,6 +79,37 @@ class CropSchema(Schema):
     visit_id = fields.Integer(dump_only=True, allow_none=True)
 
 
+class MeasureSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    kind = fields.String(dump_only=True, validate=validate.OneOf(MEASURE_KINDS))
+    detail = fields.String(dump_only=True, allow_none=True)
+    amount_fen = fields.Integer(dump_only=True, allow_none=True)
+    started_on = fields.Date(dump_only=True)
+    ended_on = fields.Date(dump_only=True, allow_none=True)
+
+
+class MeasureInSchema(Schema):
+    """A support measure the office sets on a household."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(MEASURE_KINDS))
+    detail = fields.String(allow_none=True, validate=validate.Length(1, 200))
+    amount_fen = fields.Integer(allow_none=True, validate=validate.Range(0, 10**10))
+    started_on = fields.Date(required=True)
+
+    @pre_load
+    def strip(self, data, **kwargs):
+        return _strip_strings(data)
+
+    @validates_schema
+    def named_when_other(self, data, **kwargs):
+        if data.get("kind") == "other" and not data.get("detail"):
+            raise ValidationError("Say what the measure is.", "detail")
+
+
+class MeasureEndSchema(Schema):
+    ended_on = fields.Date(required=True)
+
+
 class HouseholdSummarySchema(Schema):
     id = fields.Integer(dump_only=True)
     code = fields.String(dump_only=True)
@@ -90,6 +129,12 @@ class HouseholdDetailSchema(HouseholdSummarySchema):
     members = fields.List(fields.Nested(MemberSchema), dump_only=True)
     cadres = fields.List(fields.Nested(CadreRefSchema), dump_only=True)
     crops = fields.List(fields.Nested(CropSchema), dump_only=True)
+    measures = fields.List(
+        fields.Nested(MeasureSchema),
+        attribute="active_measures",
+        dump_only=True,
+        metadata={"description": "support measures in force"},
+    )
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
 

@@ -13,7 +13,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from ..models import CROPS
+from ..models import CROPS, MEASURE_KINDS
 from .households import PHONE, CropSchema, HouseholdDetailSchema
 from .users import CadreRefSchema
 
@@ -133,6 +133,12 @@ class VisitDataSchema(Schema):
         load_default=list,
         validate=[validate.Length(max=20), lambda p: _unique(p, "photo")],
     )
+    # The household's support measures the cadre saw carried out, by kind.
+    measures = fields.List(
+        fields.String(validate=validate.OneOf(MEASURE_KINDS)),
+        load_default=list,
+        validate=[validate.Length(max=len(MEASURE_KINDS)), lambda m: _unique(m, "measure")],
+    )
     # A household's self-report this visit answers; linked once self-reports exist.
     report_id = fields.Integer(allow_none=True, load_default=None, validate=ROW_ID)
 
@@ -247,6 +253,7 @@ class SyncVisitSchema(Schema):
     needs = fields.String(dump_only=True, allow_none=True)
     follow_up = fields.String(dump_only=True, allow_none=True)
     crops = fields.List(fields.Nested(SyncCropSchema), dump_only=True)
+    measures = fields.List(fields.String(), dump_only=True)
     photos = fields.Method(
         "photo_refs",
         dump_only=True,

@@ -101,6 +101,7 @@ def _load(user: User, ids: list[int]) -> list[PulledHousehold]:
             selectinload(Household.members),
             selectinload(Household.assignments).selectinload(Assignment.cadre),
             selectinload(Household.crops),
+            selectinload(Household.measures),
         )
     )
     households = {h.id: h for h in db.session.scalars(query)}

@@ -191,6 +191,7 @@ class VisitIngest:
             "follow_up": data.get("follow_up"),
             "photo_uuids": photo_uuids,
             "photos_expected": len(photo_uuids),
+            "measures": data["measures"],
         }
 
     def _crop_row(self, item: Incoming, crop: dict) -> dict:

@@ -1,0 +1,108 @@
+"""Support measures (帮扶措施) on a household: the office sets them and ends them; cadres see
+them on their phones and confirm at each visit which were carried out (visit.measures)."""
+
+from flask import Blueprint
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from . import access, audit
+from .errors import ApiError, json_body
+from .extensions import db
+from .models import Household, SupportMeasure
+from .schemas.households import MeasureEndSchema, MeasureInSchema, MeasureSchema
+
+bp = Blueprint("measures", __name__, url_prefix="/api")
+FIELDS = ("kind", "detail", "amount_fen", "started_on", "ended_on")
+
+
+def _snapshot(measure: SupportMeasure) -> dict:
+    return {name: _plain(getattr(measure, name)) for name in FIELDS} | {
+        "household_id": measure.household_id
+    }
+
+
+def _plain(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _editable_household(household_id: int) -> Household:
+    household = access.get_household(current_user, household_id)
+    access.require(access.can_edit_registry(current_user))
+    return household
+
+
+@bp.post("/households/<int:household_id>/measures")
+@login_required
+def add_measure(household_id: int):
+    """Set a support measure on a household (supervisors and admins).
+    ---
+    post:
+      tags: [registry]
+      parameters:
+        - {in: path, name: household_id, required: true, schema: {type: integer}}
+      requestBody:
+        content:
+          application/json:
+            schema: MeasureInSchema
+      responses:
+        201:
+          content:
+            application/json:
+              schema: MeasureSchema
+        403: {description: Not allowed for this role}
+        404: {description: No such household in your scope}
+        422: {description: Invalid fields}
+    """
+    household = _editable_household(household_id)
+    data = MeasureInSchema().load(json_body())
+    measure = SupportMeasure(household=household, created_by_id=current_user.id, **data)
+    db.session.add(measure)
+    db.session.flush()
+    audit.record("create", "support_measure", measure.id, after=_snapshot(measure))
+    db.session.commit()
+    return MeasureSchema().dump(measure), 201
+
+
+@bp.post("/measures/<int:measure_id>/end")
+@login_required
+def end_measure(measure_id: int):
+    """End a support measure from a date (supervisors and admins); it stays in the history.
+    ---
+    post:
+      tags: [registry]
+      parameters:
+        - {in: path, name: measure_id, required: true, schema: {type: integer}}
+      requestBody:
+        content:
+          application/json:
+            schema: MeasureEndSchema
+      responses:
+        200:
+          content:
+            application/json:
+              schema: MeasureSchema
+        403: {description: Not allowed for this role}
+        404: {description: No such measure in your scope}
+        409: {description: The measure has ended already}
+        422: {description: Invalid fields}
+    """
+    in_scope = access.households(current_user).with_only_columns(Household.id)
+    measure = db.session.scalar(
+        select(SupportMeasure).where(
+            SupportMeasure.id == measure_id, SupportMeasure.household_id.in_(in_scope)
+        )
+    )
+    if measure is None:  # outside the scope answers like a missing one
+        raise ApiError(404, "not_found", "No such measure.")
+    access.require(access.can_edit_registry(current_user))
+    data = MeasureEndSchema().load(json_body())
+    if measure.ended_on is not None:
+        raise ApiError(409, "already_ended", "This measure has ended already.")
+    if data["ended_on"] < measure.started_on:
+        message = "Cannot end before it started."
+        raise ApiError(422, "validation_failed", message, {"ended_on": [message]})
+    before = _snapshot(measure)
+    measure.ended_on = data["ended_on"]
+    audit.record("update", "support_measure", measure.id, before, _snapshot(measure))
+    db.session.commit()
+    return MeasureSchema().dump(measure)
