@@ -8,6 +8,12 @@ export const SITUATION = ['health', 'income', 'housing', 'schooling'];
 export const TRENDS = ['same', 'better', 'worse'];
 export const EVENTS = ['illness', 'disaster', 'accident', 'other'];
 export const CROPS = ['kiwifruit', 'tobacco', 'other'];
+// Support measure kinds, in the server's order (server/models/registry.py MEASURE_KINDS).
+export const MEASURES = [
+  'skills_training', 'microcredit', 'industry_project', 'public_welfare_post', 'employment',
+  'medical_insurance', 'dividend', 'temporary_relief', 'medical_relief', 'dibao', 'tekun',
+  'disability_cert', 'nursing_home', 'care_service', 'other',
+];
 
 const time = (iso) => (iso ? Date.parse(iso) : null);
 
@@ -111,4 +117,15 @@ export function applyChanges(household, changes) {
 export function lastCrops(visits) {
   const withCrops = visits.find((v) => (v.crops || []).length);
   return withCrops ? withCrops.crops : [];
+}
+
+// The measures the last visit saw carried out: a routine visit confirms the same ones.
+export function lastMeasures(visits) {
+  return visits.length ? visits[0].measures || [] : [];
+}
+
+// What the visit form offers: the household's measures in force, and any the last visit had.
+export function measureChoices(household, chosen) {
+  const kinds = new Set([...(household.measures || []).map((m) => m.kind), ...chosen]);
+  return MEASURES.filter((kind) => kinds.has(kind));
 }

@@ -99,3 +99,15 @@ def test_a_visit_with_unknown_or_repeated_measures_is_rejected_alone(world, logi
     first, second = results(cadre, [good, bad])
     assert first["status"] == "created"
     assert second["status"] == "rejected" and "measures" in second["fields"]
+
+
+def test_the_supervisors_household_page_shows_measures_and_what_visits_saw(world, login):
+    office = login("chengzi_supervisor")
+    add(office, world.h_chengzi.id, kind="dibao", amount_fen=360000)
+    ended = add(office, world.h_chengzi.id, kind="temporary_relief").get_json()["id"]
+    office.post(f"/api/measures/{ended}/end", json={"ended_on": "2026-04-30"})
+    results(login("chengzi_cadre"), [visit(world.h_chengzi.id, measures=["dibao"])])
+    page = office.get(f"/coverage/households/{world.h_chengzi.id}").get_data(as_text=True)
+    assert "低保" in page and "3,600.00 元/年" in page and "至今" in page
+    assert "临时救助" in page and "2026-04-30" in page
+    assert "落实的帮扶措施" in page

@@ -36,6 +36,15 @@ function photoStrip(visit, localPhotos) {
   return items.length ? h('div', { class: 'photos' }, items) : null;
 }
 
+function measureItem(measure) {
+  const facts = [
+    measure.detail,
+    measure.amount_fen ? t('measure.amount', { yuan: fenToYuan(measure.amount_fen) }) : null,
+    t('measure.since', { date: formatDate(measure.started_on) }),
+  ].filter(Boolean).join(' · ');
+  return h('li', null, h('strong', null, t(`measure.${measure.kind}`)), h('span', { class: 'muted' }, ` ${facts}`));
+}
+
 function visitItem(visit, localPhotos) {
   const changes = SITUATION.filter((k) => visit.situation && visit.situation[k] && visit.situation[k] !== 'same')
     .map((k) => h('span', { class: `chip trend-${visit.situation[k]}` },
@@ -44,7 +53,8 @@ function visitItem(visit, localPhotos) {
     h('div', { class: 'visit-head' }, h('strong', null, formatDateTime(visit.visited_at)), stateChip(visit.local)),
     h('div', { class: 'chips' },
       changes.length ? changes : h('span', { class: 'muted' }, t('visit.noChange')),
-      visit.sudden_event ? h('span', { class: 'chip event' }, t(`event.${visit.sudden_event}`)) : null),
+      visit.sudden_event ? h('span', { class: 'chip event' }, t(`event.${visit.sudden_event}`)) : null,
+      (visit.measures || []).map((kind) => h('span', { class: 'chip measure' }, t(`measure.${kind}`)))),
     visit.notes ? h('p', null, visit.notes) : null,
     (visit.crops || []).length ? h('ul', { class: 'plain' }, visit.crops.map((c) => h('li', null, cropLine(c)))) : null,
     visit.needs ? h('p', null, h('b', null, `${t('visit.needs')}: `), visit.needs) : null,
@@ -102,6 +112,9 @@ export async function householdDetailView(root, ctx, householdId) {
       reports.length ? section(t('household.reports'), h('ul', { class: 'plain' }, reports.map(reportItem))) : null,
       section(t('household.members'), h('ul', { class: 'plain' }, (household.members || []).map(memberItem)),
         h('a', { class: 'button', href: `#/edit/${household.id}` }, t('household.edit'))),
+      section(t('household.measures'), (household.measures || []).length
+        ? h('ul', { class: 'plain' }, household.measures.map(measureItem))
+        : h('p', { class: 'muted' }, t('household.noMeasures'))),
       section(t('household.crops'), crops.length
         ? h('ul', { class: 'plain' }, crops.map((c) => h('li', null, cropLine(c))))
         : h('p', { class: 'muted' }, t('household.noCrops'))),

@@ -2,7 +2,9 @@
 // (never blocking the save), crops prefilled from the last visit, photos shrunk one at a time.
 
 import { t } from '../i18n/index.js';
-import { EVENTS, householdView, lastCrops, SITUATION, TRENDS } from '../model.js';
+import {
+  EVENTS, householdView, lastCrops, lastMeasures, measureChoices, SITUATION, TRENDS,
+} from '../model.js';
 import * as outbox from '../outbox.js';
 import { get } from '../store.js';
 import { isoWithOffset, localInputValue, uuid } from '../util.js';
@@ -28,6 +30,14 @@ function eventRow(current) {
   return h('div', { class: 'segmented wrap' },
     choice('sudden_event', '', t('event.none'), !current),
     EVENTS.map((e) => choice('sudden_event', e, t(`event.${e}`), current === e)));
+}
+
+function measuresField(household, chosen) {
+  const kinds = measureChoices(household, chosen);
+  if (!kinds.length) return h('p', { class: 'muted' }, t('visit.noMeasures'));
+  return h('div', { class: 'checks' }, kinds.map((kind) => h('label', { class: 'choice' },
+    h('input', { type: 'checkbox', name: 'measures', value: kind, checked: chosen.includes(kind) }),
+    h('span', null, t(`measure.${kind}`)))));
 }
 
 function startLocating(status, onFix) {
@@ -65,6 +75,7 @@ function startingPoint(record, visits) {
   return {
     visited_at: null, situation: {}, sudden_event: null, notes: '', needs: '', follow_up: '',
     crops: lastCrops(visits).map((c) => ({ ...c, uuid: uuid() })), location: null, photo_uuids: [],
+    measures: lastMeasures(visits),
   };
 }
 
@@ -85,6 +96,7 @@ function readVisit(form, { household, start, position, crops, camera }) {
     needs: text('needs'),
     follow_up: text('follow_up'),
     crops: crops.read(valid ? visited.getFullYear() : new Date().getFullYear(), problems),
+    measures: [...form.querySelectorAll('input[name="measures"]:checked')].map((box) => box.value),
     photo_uuids: [...(start.photo_uuids || []), ...camera.photos().map((p) => p.uuid)],
     report_id: start.report_id ?? null,
   };
@@ -159,6 +171,8 @@ export async function visitFormView(root, ctx, { householdId, fixUuid }) {
       SITUATION.map((key) => situationRow(key, start.situation?.[key])),
       h('h2', null, t('visit.event')),
       eventRow(start.sudden_event),
+      h('h2', null, t('visit.measures')),
+      measuresField(household, start.measures || []),
       h('h2', null, t('visit.crops')),
       state.crops.elements,
       h('h2', null, t('visit.notes')), text('notes', start.notes),

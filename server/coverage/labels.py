@@ -84,6 +84,26 @@ def situation_value(value: str) -> str:
     return {"same": _("same"), "better": _("better"), "worse": _("worse")}.get(value, value)
 
 
+def measure_kind(kind: str) -> str:
+    return {
+        "skills_training": _("Skills training"),
+        "microcredit": _("Microcredit"),
+        "industry_project": _("Industry project"),
+        "public_welfare_post": _("Public-welfare post"),
+        "employment": _("Job support"),
+        "medical_insurance": _("Medical insurance subsidy"),
+        "dividend": _("Project dividend"),
+        "temporary_relief": _("Temporary relief"),
+        "medical_relief": _("Medical relief"),
+        "dibao": _("Minimum living allowance (dibao)"),
+        "tekun": _("Extreme-poverty support"),
+        "disability_cert": _("Disability allowance"),
+        "nursing_home": _("Nursing home care"),
+        "care_service": _("Purchased care service"),
+        "other": _("Other measure"),
+    }.get(kind, kind)
+
+
 def crop_name(crop) -> str:
     names = {"kiwifruit": _("Kiwifruit"), "tobacco": _("Tobacco")}
     return names.get(crop.crop) or crop.crop_name or _("Other crop")
@@ -114,6 +134,7 @@ TEMPLATE_HELPERS = {
     "situation_key": situation_key,
     "situation_value": situation_value,
     "crop_name": crop_name,
+    "measure_kind": measure_kind,
     "period_title": period_title,
 }
 TEMPLATE_FILTERS = {"local_time": local_time, "percent": percent, "yuan": yuan}
