@@ -9,7 +9,17 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from .. import settings
-from ..models import Assignment, CropRecord, Household, Member, Town, User, Village, Visit
+from ..models import (
+    Assignment,
+    CropRecord,
+    Household,
+    Member,
+    SupportMeasure,
+    Town,
+    User,
+    Village,
+    Visit,
+)
 from . import places
 from .plan import RegistryPlan, plan_registry, validate_size
 
@@ -73,7 +83,7 @@ def build_registry(
         taken_ids=set(session.scalars(select(Member.id_number))),
         taken_phones=set(session.scalars(select(User.phone).where(User.phone.is_not(None)))),
     )
-    return _write(session, town, plan, since=_registry_start(today, visits_months))
+    return _write(session, town, plan, since=_registry_start(today, visits_months), seed=seed)
 
 
 def _names_rng(seed: int, town_code: str) -> random.Random:
@@ -133,7 +143,9 @@ def _village_ids(session: Session, town: Town, plan: RegistryPlan) -> list[int]:
     return [existing[v.name] for v in plan.villages]
 
 
-def _write(session: Session, town: Town, plan: RegistryPlan, since: datetime) -> RegistryBuild:
+def _write(
+    session: Session, town: Town, plan: RegistryPlan, since: datetime, seed: int
+) -> RegistryBuild:
     village_ids = _village_ids(session, town, plan)
     household_rows = [
         {
@@ -158,7 +170,12 @@ def _write(session: Session, town: Town, plan: RegistryPlan, since: datetime) ->
     _insert(session, Member, member_rows)
     cadre_ids = _insert(session, User, _cadre_rows(plan, town, since), returning=True)
     _insert(session, Assignment, _assignment_rows(plan, household_ids, cadre_ids, since))
-    visit_rows = _visit_rows(plan, household_ids, cadre_ids)
+    measure_rows = _measure_rows(plan, household_ids, since, random.Random(f"measures-{seed}"))
+    _insert(session, SupportMeasure, measure_rows)
+    kinds: dict[int, list[str]] = {}
+    for row in measure_rows:
+        kinds.setdefault(row["household_id"], []).append(row["kind"])
+    visit_rows = _visit_rows(plan, household_ids, cadre_ids, kinds)
     visit_ids = _insert(session, Visit, visit_rows, returning=True)
     _keep_coverage(session, village_ids, visit_rows, visit_ids)
     crop_rows = _crop_rows(plan, household_ids, visit_ids)
@@ -222,7 +239,53 @@ def _assignment_rows(plan, household_ids, cadre_ids, since) -> list[dict]:
     ]
 
 
-def _visit_rows(plan, household_ids, cadre_ids) -> list[dict]:
+# The measures each class typically gets (引扶帮包), with how often, and a yearly amount in
+# yuan where there is one: C households' dividends are 1.5 to 3 times B households'.
+DIVIDEND_B = 500
+MEASURES_BY_KLASS = {
+    "A": (
+        ("skills_training", 0.5, None),
+        ("microcredit", 0.2, None),
+        ("industry_project", 0.3, None),
+    ),
+    "B": (
+        ("public_welfare_post", 0.35, 6000),
+        ("employment", 0.4, None),
+        ("medical_insurance", 0.5, None),
+        ("dividend", 0.6, DIVIDEND_B),
+    ),
+    "C": (
+        ("dividend", 0.95, None),  # 1.5 to 3 times B's, drawn below
+        ("medical_insurance", 0.8, None),
+        ("medical_relief", 0.3, None),
+        ("temporary_relief", 0.15, 2000),
+    ),
+    "D": (("dibao", 0.8, 4800), ("disability_cert", 0.4, 1200), ("care_service", 0.3, None)),
+}
+
+
+def _measure_rows(plan, household_ids, since: datetime, rng: random.Random) -> list[dict]:
+    rows = []
+    for h, household_id in zip(plan.households, household_ids, strict=True):
+        chosen = [(k, y) for k, share, y in MEASURES_BY_KLASS[h.klass] if rng.random() < share]
+        if h.nursing:
+            chosen = [("nursing_home", None), ("tekun", 6000)]
+        for kind, yuan in chosen:
+            if kind == "dividend" and h.klass == "C":
+                yuan = round(DIVIDEND_B * rng.uniform(1.5, 3) / 50) * 50
+            rows.append(
+                {
+                    "household_id": household_id,
+                    "kind": kind,
+                    "amount_fen": yuan * 100 if yuan else None,
+                    "started_on": since.date(),
+                    "created_at": since,
+                }
+            )
+    return rows
+
+
+def _visit_rows(plan, household_ids, cadre_ids, measures: dict[int, list[str]]) -> list[dict]:
     return [
         {
             "uuid": v.uuid,
@@ -240,6 +303,7 @@ def _visit_rows(plan, household_ids, cadre_ids) -> list[dict]:
             "needs": v.needs,
             "follow_up": v.follow_up,
             "photos_expected": 0,
+            "measures": measures.get(household_id, []),
         }
         for h, household_id in zip(plan.households, household_ids, strict=True)
         for v in h.visits
