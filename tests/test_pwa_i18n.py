@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+from server.models import MEASURE_KINDS
+
 PWA = Path(__file__).resolve().parents[1] / "pwa"
 ENTRY = re.compile(r"^\s*'([\w.]+)':", re.MULTILINE)
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -16,6 +18,7 @@ DYNAMIC = {
     "crop": ["kiwifruit", "tobacco", "other"],
     "state": ["waiting", "sent", "rejected"],
     "photo": ["waiting", "sent", "rejected"],
+    "measure": list(MEASURE_KINDS),
 }
 
 
