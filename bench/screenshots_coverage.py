@@ -223,6 +223,8 @@ def shoot(base: str) -> None:
             ("coverage-overview-phone.png", "/coverage/", 360),
             ("coverage-cadres-phone.png", "/coverage/cadres?village=1", 360),
             ("coverage-household-phone.png", "/coverage/households/5", 360),
+            ("coverage-overdue-phone.png", "/coverage/overdue?village=1", 360),
+            ("coverage-needs-action-phone.png", "/coverage/needs-action", 360),
             ("coverage-overview-desk.png", "/coverage/", 1280),
             ("coverage-cadres-desk.png", "/coverage/cadres", 1280),
             ("coverage-flags-desk.png", "/coverage/flags", 1280),

@@ -29,6 +29,7 @@ const ctx = {
   queued,
   syncNow: () => runFlush(true),
   signOut,
+  hideToast,
 };
 
 // A quarantined record opens in the form it was made with.
@@ -127,7 +128,14 @@ function toast(message) {
   el.textContent = message;
   el.hidden = false;
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { el.hidden = true; }, 4000);
+  toastTimer = setTimeout(hideToast, 4000);
+}
+
+// A warning the cadre must read (signing out with records waiting) takes the bottom of the
+// screen; a "saved" toast still showing from a moment ago would cover it.
+function hideToast() {
+  clearTimeout(toastTimer);
+  $('toast').hidden = true;
 }
 
 // ---------------------------------------------------------------- sync triggers

@@ -29,9 +29,9 @@ function statusLine(sync, ctx) {
   return null;
 }
 
-function photoLine(photo) {
+function photoLine(photo, thumbUrl) {
   return h('li', { class: `photo-line ${photo.state}` },
-    photo.thumb ? h('img', { src: blobUrl(photo.thumb), alt: t('visit.photo') }) : null,
+    photo.thumb ? h('img', { src: thumbUrl(photo), alt: t('visit.photo') }) : null,
     h('span', { class: `chip ${photo.state}` }, t(`photo.${photo.state}`)),
     photo.error ? h('span', { class: 'small' }, photo.error.message) : null,
     photo.state === 'rejected'
@@ -43,7 +43,7 @@ function photoLine(photo) {
       : null);
 }
 
-function recordItem(ctx, record, names, photosByVisit) {
+function recordItem(ctx, record, names, photosByVisit, thumbUrl) {
   const photos = photosByVisit.get(record.uuid) || [];
   const stateKey = record.state === 'rejected' ? 'rejected' : record.state;
   return h('li', { class: `record ${record.state}`, 'data-uuid': record.uuid },
@@ -68,18 +68,21 @@ function recordItem(ctx, record, names, photosByVisit) {
           },
         }, t('sync.resendAsNew')) : null]
       : null,
-    photos.length ? h('ul', { class: 'plain photo-list' }, photos.map(photoLine)) : null);
+    photos.length ? h('ul', { class: 'plain photo-list' }, photos.map((p) => photoLine(p, thumbUrl))) : null);
 }
 
 // Signing out keeps the queue; with records or photos waiting, say how many first.
-function accountSection(ctx, session, summary, ui) {
+function accountSection(root, ctx, session, summary, ui) {
   const name = session.user.display_name;
   const records = summary.waiting.length + summary.rejected.length;
   const photos = summary.photos.filter((p) => p.state !== 'sent').length;
   const ask = () => {
     if (!records && !photos) return ctx.signOut();
     ui.confirming = true;
-    return ui.render();
+    ctx.hideToast();
+    return ui.render().then(() => {
+      root.querySelector('[data-testid=sign-out-warning]')?.scrollIntoView({ block: 'nearest' });
+    });
   };
   return h('section', { class: 'block account' },
     h('h2', null, t('account.title')),
@@ -95,6 +98,14 @@ function accountSection(ctx, session, summary, ui) {
 
 export async function syncView(root, ctx) {
   const ui = { confirming: false, render: () => render() };
+  // The page redraws at every step of a flush. One object URL per photo for the view's life:
+  // a fresh URL each time made every thumbnail load again (blank until decoded, slow on a
+  // cheap phone) and left the old URLs behind until the cadre changed page.
+  const thumbs = new Map();
+  const thumbUrl = (photo) => {
+    if (!thumbs.has(photo.uuid)) thumbs.set(photo.uuid, blobUrl(photo.thumb));
+    return thumbs.get(photo.uuid);
+  };
   async function render() {
     const { session } = ctx;
     if (!session) return; // signed out meanwhile
@@ -130,12 +141,12 @@ export async function syncView(root, ctx) {
       }, t('sync.now')),
       others,
       summary.rejected.length ? h('h2', null, t('sync.needsAttention')) : null,
-      h('ul', { class: 'records' }, summary.rejected.map((r) => recordItem(ctx, r, names, photosByVisit))),
+      h('ul', { class: 'records' }, summary.rejected.map((r) => recordItem(ctx, r, names, photosByVisit, thumbUrl))),
       summary.waiting.length ? h('h2', null, t('sync.waitingList')) : null,
-      h('ul', { class: 'records' }, summary.waiting.map((r) => recordItem(ctx, r, names, photosByVisit))),
+      h('ul', { class: 'records' }, summary.waiting.map((r) => recordItem(ctx, r, names, photosByVisit, thumbUrl))),
       recent.length ? h('h2', null, t('sync.sentList')) : null,
-      h('ul', { class: 'records' }, recent.map((r) => recordItem(ctx, r, names, photosByVisit))),
-      accountSection(ctx, session, summary, ui),
+      h('ul', { class: 'records' }, recent.map((r) => recordItem(ctx, r, names, photosByVisit, thumbUrl))),
+      accountSection(root, ctx, session, summary, ui),
     );
   }
   await render();

@@ -30,6 +30,9 @@ def sign_out(phone, *, warning: str | None):
     phone.page.click("#sign-out")
     if warning is not None:
         expect(phone.page.locator("[data-testid=sign-out-warning]")).to_contain_text(warning)
+        # Nothing covers the warning: not the "saved" toast of a moment ago, not the screen edge.
+        expect(phone.page.locator("#toast")).to_be_hidden()
+        expect(phone.page.locator("#sign-out-anyway")).to_be_in_viewport(ratio=1)
         phone.page.click("#sign-out-anyway")
     expect(phone.page.locator("section.signin")).to_be_visible()
 

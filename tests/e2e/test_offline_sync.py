@@ -270,6 +270,46 @@ def test_photos_shrink_on_browsers_without_resizing_decoders(phone, camera_photo
     assert (photo.width, photo.height) == (1600, 1200)
 
 
+WAITING_THUMB = ".record.waiting .photo-line.waiting img"
+THUMB_SHOWN = f"""(() => {{
+  const img = document.querySelector('{WAITING_THUMB}');
+  return Boolean(img) && img.src.startsWith('blob:') && img.complete && img.naturalWidth > 0;
+}})()"""
+# Each thumbnail put on the page from now on: was it already drawn when it went in?
+WATCH_THUMBS = f"""() => {{
+  window.thumbsInserted = [];
+  new MutationObserver(() => {{
+    for (const img of document.querySelectorAll('{WAITING_THUMB}')) {{
+      if (img.dataset.seen) continue;
+      img.dataset.seen = '1';
+      window.thumbsInserted.push({{ src: img.src, drawn: img.complete && img.naturalWidth > 0 }});
+    }}
+  }}).observe(document.getElementById('view'), {{ childList: true, subtree: true }});
+}}"""
+
+
+def test_a_waiting_photo_shows_its_thumbnail_through_redraws(phone, camera_photos):
+    phone.sign_in()
+    phone.offline()
+    phone.record_visit(HEAD_1, notes="带照片", photos=[camera_photos[0]])
+    phone.goto("#/sync")
+    expect(phone.page.locator("[data-testid=waiting-photos]")).to_have_text("1")
+    expect(phone.page.locator(WAITING_THUMB)).to_have_count(1)
+    phone.wait_for_js(THUMB_SHOWN)
+    first = phone.page.locator(WAITING_THUMB).get_attribute("src")
+
+    # The sync page redraws at every step of a flush; the thumbnail must not blink out.
+    phone.page.evaluate(WATCH_THUMBS)
+    phone.page.evaluate("new BroadcastChannel('zoufang').postMessage({ type: 'changed' })")
+    phone.wait_for_js("window.thumbsInserted.length >= 1")
+    assert phone.page.evaluate("window.thumbsInserted") == [{"src": first, "drawn": True}]
+    phone.wait_for_js(THUMB_SHOWN)
+
+    phone.page.reload()  # a fresh page reads the photo back from IndexedDB
+    expect(phone.page.locator(WAITING_THUMB)).to_have_count(1)
+    phone.wait_for_js(THUMB_SHOWN)
+
+
 QUEUE_SIXTY = """async (householdId) => {
   const outbox = await import('/pwa/outbox.js');
   const { getMeta } = await import('/pwa/store.js');
