@@ -3,6 +3,7 @@ export default {
   'nav.households': 'My households',
   'nav.sync': 'Sync',
   'nav.back': 'Back',
+  'ui.colon': ': ',
 
   'signin.title': 'Sign in',
   'signin.username': 'Username',

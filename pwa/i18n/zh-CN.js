@@ -3,6 +3,7 @@ export default {
   'nav.households': '我的农户',
   'nav.sync': '同步',
   'nav.back': '返回',
+  'ui.colon': '：',
 
   'signin.title': '登录',
   'signin.username': '用户名',

@@ -40,7 +40,7 @@ export function readCrop(fieldset, seasonYear, errors, index) {
     area_mu: value('area_mu'), plants: null, yield_kg: null, expected_income_fen: null,
     season_year: seasonYear,
   };
-  const fail = (key) => errors.push(`${t('crop.label', { n: index + 1 })}: ${t(key)}`);
+  const fail = (key) => errors.push(`${t('crop.label', { n: index + 1 })}${t('ui.colon')}${t(key)}`);
   if (crop.crop === 'other' && !crop.crop_name) fail('crop.needName');
   if (!isArea(crop.area_mu)) fail('crop.badArea');
   for (const name of ['plants', 'yield_kg']) {

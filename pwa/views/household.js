@@ -48,7 +48,7 @@ function measureItem(measure) {
 function visitItem(visit, localPhotos) {
   const changes = SITUATION.filter((k) => visit.situation && visit.situation[k] && visit.situation[k] !== 'same')
     .map((k) => h('span', { class: `chip trend-${visit.situation[k]}` },
-      `${t(`situation.${k}`)}: ${t(`trend.${visit.situation[k]}`)}`));
+      `${t(`situation.${k}`)}${t('ui.colon')}${t(`trend.${visit.situation[k]}`)}`));
   return h('li', { class: 'visit' },
     h('div', { class: 'visit-head' }, h('strong', null, formatDateTime(visit.visited_at)), stateChip(visit.local)),
     h('div', { class: 'chips' },
@@ -57,8 +57,8 @@ function visitItem(visit, localPhotos) {
       (visit.measures || []).map((kind) => h('span', { class: 'chip measure' }, t(`measure.${kind}`)))),
     visit.notes ? h('p', null, visit.notes) : null,
     (visit.crops || []).length ? h('ul', { class: 'plain' }, visit.crops.map((c) => h('li', null, cropLine(c)))) : null,
-    visit.needs ? h('p', null, h('b', null, `${t('visit.needs')}: `), visit.needs) : null,
-    visit.follow_up ? h('p', null, h('b', null, `${t('visit.followUp')}: `), visit.follow_up) : null,
+    visit.needs ? h('p', null, h('b', null, `${t('visit.needs')}${t('ui.colon')}`), visit.needs) : null,
+    visit.follow_up ? h('p', null, h('b', null, `${t('visit.followUp')}${t('ui.colon')}`), visit.follow_up) : null,
     photoStrip(visit, localPhotos));
 }
 
