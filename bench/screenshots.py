@@ -29,17 +29,9 @@ from server.extensions import db  # noqa: E402
 from server.idcard import check_digit  # noqa: E402
 from server.models import Assignment, Household, Member, Town, User, Village  # noqa: E402
 from server.passwords import hash_password  # noqa: E402
+from tests.e2e.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 PASSWORD = "screenshots only"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--lang=zh-CN",
-]
 # head, class, village, phone, days since the last visit (None: never), crop of that visit
 HOUSEHOLDS = [
     ("王秀兰", "C", "城子村", "13905331234", 50, None),
@@ -188,9 +180,9 @@ def shoot(base_url: str, out: Path, profile: Path, camera: Path) -> None:
     with sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
             str(profile),
-            executable_path="/usr/bin/chromium",
+            executable_path=CHROMIUM,
             headless=True,
-            args=CHROMIUM_ARGS,
+            args=[*CHROMIUM_ARGS, "--lang=zh-CN"],
             viewport={"width": 360, "height": 800},
             locale="zh-CN",
             timezone_id="Asia/Shanghai",

@@ -40,6 +40,7 @@ from server.models import (  # noqa: E402
     new_uuid,
 )
 from server.passwords import hash_password  # noqa: E402
+from tests.e2e.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 PASSWORD = "screenshot pass 1"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -48,14 +49,6 @@ VILLAGES = ("城子村", "纱帽村", "太河村", "东石村", "峨庄村", "�
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
 GIVEN = "建国秀英桂兰玉珍德明凤英志强淑珍海燕春梅文华永胜丽娟长青金花保田红霞立新广福"
 KLASSES = ["A"] * 52 + ["B"] * 39 + ["C"] * 8 + ["D"] * 1
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def name(rng) -> str:
@@ -210,7 +203,7 @@ def shoot(base: str) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
         context = playwright.chromium.launch_persistent_context(
-            profile, executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS,
+            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
             viewport={"width": 360, "height": 800}, device_scale_factor=2, locale="zh-CN",
         )  # fmt: skip
         page = context.new_page()

@@ -18,16 +18,8 @@ from server import create_app
 from server.extensions import db
 from server.models import Assignment, Photo, Visit
 from tests.conftest import PASSWORD
+from tests.e2e.chromium import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PHONE = {"width": 360, "height": 800}
 REPO = Path(__file__).resolve().parents[2]
 
