@@ -13,7 +13,7 @@ import sys
 import tempfile
 import threading
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +27,15 @@ from werkzeug.serving import make_server  # noqa: E402
 from server import create_app  # noqa: E402
 from server.extensions import db  # noqa: E402
 from server.idcard import check_digit  # noqa: E402
-from server.models import Assignment, Household, Member, Town, User, Village  # noqa: E402
+from server.models import (  # noqa: E402
+    Assignment,
+    Household,
+    Member,
+    SupportMeasure,
+    Town,
+    User,
+    Village,
+)
 from server.passwords import hash_password  # noqa: E402
 from tests.e2e.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
@@ -43,6 +51,14 @@ HOUSEHOLDS = [
     ("周福", "A", "城子村", "13864400318", 100, ("kiwifruit", "1.2", 90, 450000)),
     ("吴春花", "B", "东坪村", "18253390047", 30, None),
 ]
+
+# Support measures by class (kind, yearly amount in fen, detail).
+MEASURES = {
+    "A": [("skills_training", None, "猕猴桃种植技术培训")],
+    "B": [("public_welfare_post", 600000, "村保洁员"), ("medical_insurance", None, None)],
+    "C": [("dividend", 150000, "光伏项目分红"), ("medical_relief", None, None)],
+    "D": [("dibao", 480000, None), ("care_service", None, "邻里照料")],
+}
 
 
 def photo_bytes(seed: int, size=(1600, 1200)) -> bytes:
@@ -105,6 +121,10 @@ def seed(app) -> None:
                 health="健康",
                 labour_capacity="普通劳动力",
             ),
+        ]
+        household.measures = [
+            SupportMeasure(kind=kind, amount_fen=amount, detail=detail, started_on=date(2026, 1, 1))
+            for kind, amount, detail in MEASURES[klass]
         ]
         db.session.add_all([household, Assignment(household=household, cadre=cadre)])
     db.session.commit()
@@ -228,7 +248,7 @@ def shoot(base_url: str, out: Path, profile: Path, camera: Path) -> None:
         settle(page)
         page.screenshot(path=str(out / "visit-form.png"))
         page.evaluate(
-            "document.querySelector('fieldset.crop').scrollIntoView({block: 'start'});"
+            "document.querySelector('.visit-form .checks').scrollIntoView({block: 'start'});"
             " window.scrollBy(0, -110)"
         )
         page.screenshot(path=str(out / "visit-form-crops.png"))
