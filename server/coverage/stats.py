@@ -28,6 +28,7 @@ from ..models import (
     VisitMonthCount,
 )
 from ..settings import for_town
+from . import snapshots
 from .periods import Period
 
 
@@ -265,15 +266,23 @@ def visited_counts(scope: Scope, month_keys: list[int]) -> dict[tuple, int]:
 
 
 def grids(scope: Scope, period: Period, now: datetime) -> list[TownGrid]:
-    """One grid per town in scope, villages as rows and classes as columns."""
-    overrides = klass_overrides(scope, period, now)
+    """One grid per town in scope, villages as rows and classes as columns. A closed month's
+    households and overdue come from its snapshots (server/coverage/snapshots.py)."""
     rows = {v.id: VillageRow(v) for v in scope.villages}
-    for village_id, klass, households, overdue in _grid_rows(scope, period, now, overrides):
-        rows[village_id].cells[klass].add(Cell(households, 0, int(overdue or 0)))
-    for household_id, village_id, _visited, overdue in _overridden_facts(
-        scope, overrides, period, now
-    ):
-        rows[village_id].cells[overrides[household_id]].add(Cell(1, 0, int(overdue)))
+    closed = snapshots.closed_month(scope, period, now)
+    if closed is not None:
+        for village_id, month in closed.items():
+            for klass in KLASSES:
+                households, late = len(month.members[klass]), len(month.overdue[klass])
+                rows[village_id].cells[klass].add(Cell(households, 0, late))
+    else:
+        overrides = klass_overrides(scope, period, now)
+        for village_id, klass, households, overdue in _grid_rows(scope, period, now, overrides):
+            rows[village_id].cells[klass].add(Cell(households, 0, int(overdue or 0)))
+        for household_id, village_id, _visited, overdue in _overridden_facts(
+            scope, overrides, period, now
+        ):
+            rows[village_id].cells[overrides[household_id]].add(Cell(1, 0, int(overdue)))
     for (_month, village_id, klass), visited in visited_counts(scope, period.month_keys).items():
         rows[village_id].cells[klass].visited += visited
     return [
@@ -490,18 +499,22 @@ def visible_cadre(scope: Scope, cadre_id: int) -> User | None:
 
 def overdue_query(scope: Scope, period, now, klass=None, cadre_id=None):
     """Households overdue at the period's judging moment, optionally of one class (as in
-    force at the period's end) or held now by one cadre. Order and page it by id."""
-    overrides = klass_overrides(scope, period, now)
+    force at the period's end) or held now by one cadre. Order and page it by id. A closed
+    month's overdue households are read from its snapshots."""
     query = select(Household).where(scope.condition())
-    if klass is not None:
-        stable = and_(Household.klass == klass, _not_overridden(overrides))
-        moved_in = [h for h, k in overrides.items() if k == klass]
-        query = query.where(or_(stable, Household.id.in_(moved_in)) if moved_in else stable)
     if cadre_id is not None:
         held = select(Assignment.household_id).where(
             Assignment.cadre_id == cadre_id, Assignment.ended_at.is_(None)
         )
         query = query.where(Household.id.in_(held))
+    closed = snapshots.closed_month(scope, period, now)
+    if closed is not None:
+        return query.where(snapshots.one_of(Household.id, snapshots.overdue_ids(closed, klass)))
+    overrides = klass_overrides(scope, period, now)
+    if klass is not None:
+        stable = and_(Household.klass == klass, _not_overridden(overrides))
+        moved_in = [h for h, k in overrides.items() if k == klass]
+        query = query.where(or_(stable, Household.id.in_(moved_in)) if moved_in else stable)
     overdue = and_(_not_overridden(overrides), scope.overdue(period, now))
     late = [h for h, _, _, late in _overridden_facts(scope, overrides, period, now) if late]
     return query.where(or_(overdue, Household.id.in_(late)) if late else overdue)
