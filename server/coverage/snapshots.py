@@ -61,27 +61,41 @@ STORED = ("judged_at", "rhythm", "stamp", "members", "overdue", "computed_at")
 
 @dataclass
 class VillageMonth:
-    """A village's households and overdue households at a closed month's end, by class."""
+    """A village's households and overdue households at a closed month's end, by class.
+    Lists as stored; sets once the village is changed."""
 
-    members: dict[str, set[int]] = field(default_factory=lambda: {k: set() for k in KLASSES})
-    overdue: dict[str, set[int]] = field(default_factory=lambda: {k: set() for k in KLASSES})
+    members: dict[str, list[int] | set[int]] = field(
+        default_factory=lambda: {k: set() for k in KLASSES}
+    )
+    overdue: dict[str, list[int] | set[int]] = field(
+        default_factory=lambda: {k: set() for k in KLASSES}
+    )
 
     @classmethod
     def stored(cls, members: dict, overdue: dict) -> "VillageMonth":
         return cls(
-            {k: set(members.get(k, ())) for k in KLASSES},
-            {k: set(overdue.get(k, ())) for k in KLASSES},
+            {k: members.get(k, []) for k in KLASSES},
+            {k: overdue.get(k, []) for k in KLASSES},
         )
 
-    def ids(self) -> set[int]:
-        return set().union(*self.members.values())
+    def holding(self, household_ids: set[int]) -> set[int]:
+        """Which of these households the village counts."""
+        return {h for ids in self.members.values() for h in ids if h in household_ids}
+
+    def _as_sets(self) -> None:
+        for lists in (self.members, self.overdue):
+            for klass in KLASSES:
+                if not isinstance(lists[klass], set):
+                    lists[klass] = set(lists[klass])
 
     def drop(self, household_ids: set[int]) -> None:
+        self._as_sets()
         for klass in KLASSES:
             self.members[klass] -= household_ids
             self.overdue[klass] -= household_ids
 
     def put(self, household_id: int, klass: str, overdue: bool) -> None:
+        self._as_sets()
         self.members[klass].add(household_id)
         if overdue:
             self.overdue[klass].add(household_id)
@@ -175,7 +189,7 @@ def _touched(kept: dict, read_stamps: dict) -> dict[int, set[int]]:
             touched[village_id].add(household_id)
     changed_ids = set(seq_of)
     for village_id, month in kept.items():
-        for household_id in month.ids() & changed_ids:
+        for household_id in month.holding(changed_ids):
             if seq_of[household_id] > read_stamps[village_id]:
                 touched[village_id].add(household_id)
     return dict(touched)

@@ -125,7 +125,10 @@ class Scope:
         return self._inactive
 
     def rhythm_of_village(self) -> dict[int, dict]:
-        return {v.id: rhythm_for(town) for town, villages in self.groups for v in villages}
+        rhythms = {}
+        for town, villages in self.groups:  # a town's settings are read once, not per village
+            rhythms.update(dict.fromkeys((v.id for v in villages), rhythm_for(town)))
+        return rhythms
 
     def overdue(self, period: Period, now: datetime) -> ColumnElement[bool]:
         """One condition per distinct rhythm: usually every town keeps the defaults, and the
@@ -238,22 +241,34 @@ def _overridden_facts(scope: Scope, overrides, period, now):
     return facts
 
 
-def visited_counts(scope: Scope, month_keys: list[int]) -> dict[tuple, int]:
+def visited_counts(scope: Scope, month_keys: list[int], by_village=True) -> dict[tuple, int]:
     """Households visited per (month, village, class in force at the month's end), from the
-    counts kept with the visits, less the households deactivated since (they are few)."""
+    counts kept with the visits, less the households deactivated since (they are few).
+    `by_village=False`: per (month, None, class), summed by the database."""
     counts = defaultdict(int)
-    for month, village_id, klass, households in db.session.execute(
-        select(
+    where = (
+        VisitMonthCount.month.in_(month_keys),
+        VisitMonthCount.village_id.in_(scope.village_ids),
+    )
+    if by_village:  # one row per key already
+        rows = select(
             VisitMonthCount.month,
             VisitMonthCount.village_id,
             VisitMonthCount.klass,
             VisitMonthCount.households,
-        ).where(
-            VisitMonthCount.month.in_(month_keys),
-            VisitMonthCount.village_id.in_(scope.village_ids),
+        ).where(*where)
+        for month, village_id, klass, households in db.session.execute(rows):
+            counts[(month, village_id, klass)] += households
+    else:
+        sums = (
+            select(
+                VisitMonthCount.month, VisitMonthCount.klass, func.sum(VisitMonthCount.households)
+            )
+            .where(*where)
+            .group_by(VisitMonthCount.month, VisitMonthCount.klass)
         )
-    ):
-        counts[(month, village_id, klass)] += households
+        for month, klass, households in db.session.execute(sums):
+            counts[(month, None, klass)] += int(households or 0)
     inactive = scope.inactive_households()
     if inactive:
         for month, village_id, klass in db.session.execute(
@@ -261,7 +276,7 @@ def visited_counts(scope: Scope, month_keys: list[int]) -> dict[tuple, int]:
                 VisitMonth.household_id.in_(inactive), VisitMonth.month.in_(month_keys)
             )
         ):
-            counts[(month, village_id, klass)] -= 1
+            counts[(month, village_id if by_village else None, klass)] -= 1
     return counts
 
 
@@ -303,7 +318,7 @@ def trend(
     condition = scope.condition()
     keys = [m.month_keys[0] for m in months]
     visited = defaultdict(int)
-    for (month, _village_id, klass), count in visited_counts(scope, keys).items():
+    for (month, _village_id, klass), count in visited_counts(scope, keys, False).items():
         visited[(month, klass)] += count
     if now_counts is None:
         now_counts = dict(
