@@ -3,10 +3,16 @@
 Builds a county (default 60,000 households in 10 towns, 3,000,000 visits over three years)
 on SQLite and on PostgreSQL, then prints p50/p95 of the overview, the cadre page, an overdue
 list and a household page, the time of a 100,000-visit XLSX export, and beside them the time
-of a plain SELECT count(*) over the visits, measured in the same run.
+of a plain SELECT count(*) over the visits, measured in the same run. A past month is shown
+once cold (its villages judged whole into month_snapshot), then again, then after late
+visits to households all over the county before each look.
 
     .venv/bin/python bench/coverage.py                  # both databases
     .venv/bin/python bench/coverage.py --db sqlite --households 6000 --visits 300000
+    .venv/bin/python bench/coverage.py --db sqlite --keep /tmp/county.db   # build once
+
+With --keep the second run measures the county already built (its snapshots and late visits
+from the first run included).
 
 PostgreSQL: DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test) names the server;
 a throwaway database is created and dropped.
@@ -25,16 +31,20 @@ from collections import Counter
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import psycopg
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from server import create_app  # noqa: E402
+from server.coverage import record_visit_aggregates  # noqa: E402
+from server.coverage.periods import Period  # noqa: E402
 from server.extensions import db  # noqa: E402
+from server.models import Assignment, Household, Visit, new_uuid, utcnow  # noqa: E402
 from server.passwords import hash_password  # noqa: E402
 
 PASSWORD = "bench password 1"
@@ -52,7 +62,11 @@ CHUNK = 20_000
 
 
 @contextmanager
-def bench_database(kind: str):
+def bench_database(kind: str, keep: str | None = None):
+    if kind == "sqlite" and keep:  # a county built once, measured again and again
+        folder = os.path.dirname(os.path.abspath(keep))
+        yield f"sqlite:///{os.path.abspath(keep)}", folder
+        return
     if kind == "sqlite":
         with tempfile.TemporaryDirectory() as folder:
             yield f"sqlite:///{folder}/bench.db", folder
@@ -536,8 +550,17 @@ def measure(app, runs: int) -> list[tuple]:
         ("household page (timeline)", town, "/coverage/households/77"),
     ]
     for label, client, url in pages:
-        fetch(client, url)()  # warm the caches once
+        start = time.perf_counter()
+        fetch(client, url)()  # warm the caches once; a closed month is judged whole here
+        if label.startswith("overview, county, past month"):
+            results.append((f"{label}: first look", [time.perf_counter() - start]))
         results.append((label, timed(fetch(client, url), runs)))
+    rng = random.Random(7)
+    late = []
+    for _ in range(runs):
+        late_visits(app, now.year - 1, now.month, LATE_VISITS, rng)
+        late += timed(fetch(admin, f"/coverage/?period={past}"), 1)
+    results.append((f"overview, county, {past}, after {LATE_VISITS} late visits each", late))
     year = now.year - 1
     for fmt in ("xlsx", "csv"):
         url = f"/coverage/export/visits.{fmt}?period={year}&town=1"
@@ -566,6 +589,35 @@ def measure(app, runs: int) -> list[tuple]:
     return results
 
 
+LATE_VISITS = 50
+
+
+def late_visits(app, year: int, month: int, count: int, rng) -> None:
+    """Visits of the last days of a closed month reaching the server now, stored the way the
+    sync code stores them, to households all over the county."""
+    with app.app_context():
+        period = Period(year, month, ZoneInfo("Asia/Shanghai"))
+        last = db.session.scalar(select(func.max(Household.id)))
+        for household_id in rng.sample(range(1, last + 1), count):
+            household = db.session.get(Household, household_id)
+            cadre_id = db.session.scalar(
+                select(Assignment.cadre_id).where(Assignment.household_id == household_id)
+            )
+            at = period.end - timedelta(days=rng.uniform(0.1, 10))
+            visit = Visit(
+                uuid=new_uuid(),
+                household=household,
+                cadre_id=cadre_id,
+                visited_at=at,
+                received_at=utcnow(),
+                situation={},
+            )
+            db.session.add(visit)
+            db.session.flush()
+            record_visit_aggregates(household, visit)
+        db.session.commit()
+
+
 def report(kind: str, build_times: dict, results: list) -> None:
     print(f"\n== {kind}")
     for name, value in build_times.items():
@@ -586,6 +638,11 @@ def main() -> None:
     parser.add_argument("--households", type=int, default=60_000)
     parser.add_argument("--visits", type=int, default=3_000_000)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument(
+        "--keep",
+        metavar="FILE",
+        help="SQLite only: build the county into FILE, or measure the one already there",
+    )
     args = parser.parse_args()
     kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
     print(
@@ -593,7 +650,8 @@ def main() -> None:
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     )
     for kind in kinds:
-        with bench_database(kind) as (url, folder):
+        with bench_database(kind, args.keep) as (url, folder):
+            built = kind == "sqlite" and args.keep and os.path.exists(args.keep)
             config = {
                 "TESTING": True,
                 "ENV": "test",
@@ -604,11 +662,14 @@ def main() -> None:
             app = create_app(config)
             with app.app_context():
                 upgrade()
-                writer = Writer()
-                started = time.perf_counter()
-                build_times = build(County(args.households, args.visits, time.time()), writer)
-                build_times["total"] = time.perf_counter() - started
-                writer.close()
+                build_times = {}
+                if not built:
+                    writer = Writer()
+                    started = time.perf_counter()
+                    county = County(args.households, args.visits, time.time())
+                    build_times = build(county, writer)
+                    build_times["total"] = time.perf_counter() - started
+                    writer.close()
             results = measure(app, args.runs)
             report(kind, build_times, results)
             with app.app_context():

@@ -155,3 +155,58 @@ def test_english_headers_when_english_is_chosen(world, login):
     client.client.set_cookie("lang", "en")
     rows = _csv_rows(client.get("/coverage/export/visits.csv?period=2025-03"))
     assert rows[0][0] == "Visit time"
+
+
+def test_xlsx_rows_are_written_as_openpyxl_writes_them(tmp_path):
+    """The sheet's rows bypass openpyxl's per-cell objects; the XML must stay the same."""
+    import zipfile
+    from xml.etree.ElementTree import canonicalize
+
+    from openpyxl import Workbook
+
+    from server.coverage.exports import SHEET, write_xlsx
+
+    rows = [
+        ["走访时间", "户编号", "备注", "面积", "株数", "收入"],
+        ["2025-03-05 10:00", "H0001", "a & b < c > d", Decimal("0.50"), 12, 2000.5],
+        [None, "", " leading space", Decimal(200000) / 100, 0, float("nan")],
+        ["=1+1", "trailing\n", "收入：变差；健康：好转", None, -3, 1e-7],
+    ]
+    ours = tmp_path / "ours.xlsx"
+    write_xlsx(iter(rows), "走访记录", str(ours))
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("走访记录")
+    for row in rows:
+        sheet.append([None if cell == "" else cell for cell in row])
+    theirs = tmp_path / "theirs.xlsx"
+    workbook.save(theirs)
+
+    def sheet(path) -> str:  # canonical XML: lxml writes "&#36208;" where we write "走"
+        return canonicalize(zipfile.ZipFile(path).read(SHEET).decode())
+
+    # openpyxl writes a string starting with "=" as a formula, an export never should; and
+    # it writes NaN as an empty number, we leave the cell out.
+    expected = (
+        sheet(theirs)
+        .replace(
+            '<c r="A4"><f>1+1</f><v></v></c>', '<c r="A4" t="inlineStr"><is><t>=1+1</t></is></c>'
+        )
+        .replace('<c r="F3" t="n"><v></v></c>', "")
+    )
+    assert sheet(ours) == expected
+    with zipfile.ZipFile(ours) as built, zipfile.ZipFile(theirs) as reference:
+        assert built.namelist() == reference.namelist()
+    read = load_workbook(ours).active
+    assert read.title == "走访记录"
+    assert read["C2"].value == "a & b < c > d" and read["A4"].value == "=1+1"
+    assert read["D2"].value == 0.5 and read["C3"].value == " leading space"
+
+
+def test_xlsx_drops_characters_xml_cannot_hold(tmp_path):
+    from server.coverage.exports import write_xlsx
+
+    path = tmp_path / "x.xlsx"
+    write_xlsx(iter([["bell\x07 and tab\t", "x" * 40_000]]), "x", str(path))
+    sheet = load_workbook(path).active
+    assert sheet["A1"].value == "bell and tab\t"
+    assert len(sheet["B1"].value) == 32767

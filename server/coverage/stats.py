@@ -28,6 +28,7 @@ from ..models import (
     VisitMonthCount,
 )
 from ..settings import for_town
+from . import snapshots
 from .periods import Period
 
 
@@ -124,7 +125,10 @@ class Scope:
         return self._inactive
 
     def rhythm_of_village(self) -> dict[int, dict]:
-        return {v.id: rhythm_for(town) for town, villages in self.groups for v in villages}
+        rhythms = {}
+        for town, villages in self.groups:  # a town's settings are read once, not per village
+            rhythms.update(dict.fromkeys((v.id for v in villages), rhythm_for(town)))
+        return rhythms
 
     def overdue(self, period: Period, now: datetime) -> ColumnElement[bool]:
         """One condition per distinct rhythm: usually every town keeps the defaults, and the
@@ -237,22 +241,34 @@ def _overridden_facts(scope: Scope, overrides, period, now):
     return facts
 
 
-def visited_counts(scope: Scope, month_keys: list[int]) -> dict[tuple, int]:
+def visited_counts(scope: Scope, month_keys: list[int], by_village=True) -> dict[tuple, int]:
     """Households visited per (month, village, class in force at the month's end), from the
-    counts kept with the visits, less the households deactivated since (they are few)."""
+    counts kept with the visits, less the households deactivated since (they are few).
+    `by_village=False`: per (month, None, class), summed by the database."""
     counts = defaultdict(int)
-    for month, village_id, klass, households in db.session.execute(
-        select(
+    where = (
+        VisitMonthCount.month.in_(month_keys),
+        VisitMonthCount.village_id.in_(scope.village_ids),
+    )
+    if by_village:  # one row per key already
+        rows = select(
             VisitMonthCount.month,
             VisitMonthCount.village_id,
             VisitMonthCount.klass,
             VisitMonthCount.households,
-        ).where(
-            VisitMonthCount.month.in_(month_keys),
-            VisitMonthCount.village_id.in_(scope.village_ids),
+        ).where(*where)
+        for month, village_id, klass, households in db.session.execute(rows):
+            counts[(month, village_id, klass)] += households
+    else:
+        sums = (
+            select(
+                VisitMonthCount.month, VisitMonthCount.klass, func.sum(VisitMonthCount.households)
+            )
+            .where(*where)
+            .group_by(VisitMonthCount.month, VisitMonthCount.klass)
         )
-    ):
-        counts[(month, village_id, klass)] += households
+        for month, klass, households in db.session.execute(sums):
+            counts[(month, None, klass)] += int(households or 0)
     inactive = scope.inactive_households()
     if inactive:
         for month, village_id, klass in db.session.execute(
@@ -260,20 +276,28 @@ def visited_counts(scope: Scope, month_keys: list[int]) -> dict[tuple, int]:
                 VisitMonth.household_id.in_(inactive), VisitMonth.month.in_(month_keys)
             )
         ):
-            counts[(month, village_id, klass)] -= 1
+            counts[(month, village_id if by_village else None, klass)] -= 1
     return counts
 
 
 def grids(scope: Scope, period: Period, now: datetime) -> list[TownGrid]:
-    """One grid per town in scope, villages as rows and classes as columns."""
-    overrides = klass_overrides(scope, period, now)
+    """One grid per town in scope, villages as rows and classes as columns. A closed month's
+    households and overdue come from its snapshots (server/coverage/snapshots.py)."""
     rows = {v.id: VillageRow(v) for v in scope.villages}
-    for village_id, klass, households, overdue in _grid_rows(scope, period, now, overrides):
-        rows[village_id].cells[klass].add(Cell(households, 0, int(overdue or 0)))
-    for household_id, village_id, _visited, overdue in _overridden_facts(
-        scope, overrides, period, now
-    ):
-        rows[village_id].cells[overrides[household_id]].add(Cell(1, 0, int(overdue)))
+    closed = snapshots.closed_month(scope, period, now)
+    if closed is not None:
+        for village_id, month in closed.items():
+            for klass in KLASSES:
+                households, late = len(month.members[klass]), len(month.overdue[klass])
+                rows[village_id].cells[klass].add(Cell(households, 0, late))
+    else:
+        overrides = klass_overrides(scope, period, now)
+        for village_id, klass, households, overdue in _grid_rows(scope, period, now, overrides):
+            rows[village_id].cells[klass].add(Cell(households, 0, int(overdue or 0)))
+        for household_id, village_id, _visited, overdue in _overridden_facts(
+            scope, overrides, period, now
+        ):
+            rows[village_id].cells[overrides[household_id]].add(Cell(1, 0, int(overdue)))
     for (_month, village_id, klass), visited in visited_counts(scope, period.month_keys).items():
         rows[village_id].cells[klass].visited += visited
     return [
@@ -294,7 +318,7 @@ def trend(
     condition = scope.condition()
     keys = [m.month_keys[0] for m in months]
     visited = defaultdict(int)
-    for (month, _village_id, klass), count in visited_counts(scope, keys).items():
+    for (month, _village_id, klass), count in visited_counts(scope, keys, False).items():
         visited[(month, klass)] += count
     if now_counts is None:
         now_counts = dict(
@@ -490,18 +514,22 @@ def visible_cadre(scope: Scope, cadre_id: int) -> User | None:
 
 def overdue_query(scope: Scope, period, now, klass=None, cadre_id=None):
     """Households overdue at the period's judging moment, optionally of one class (as in
-    force at the period's end) or held now by one cadre. Order and page it by id."""
-    overrides = klass_overrides(scope, period, now)
+    force at the period's end) or held now by one cadre. Order and page it by id. A closed
+    month's overdue households are read from its snapshots."""
     query = select(Household).where(scope.condition())
-    if klass is not None:
-        stable = and_(Household.klass == klass, _not_overridden(overrides))
-        moved_in = [h for h, k in overrides.items() if k == klass]
-        query = query.where(or_(stable, Household.id.in_(moved_in)) if moved_in else stable)
     if cadre_id is not None:
         held = select(Assignment.household_id).where(
             Assignment.cadre_id == cadre_id, Assignment.ended_at.is_(None)
         )
         query = query.where(Household.id.in_(held))
+    closed = snapshots.closed_month(scope, period, now)
+    if closed is not None:
+        return query.where(snapshots.one_of(Household.id, snapshots.overdue_ids(closed, klass)))
+    overrides = klass_overrides(scope, period, now)
+    if klass is not None:
+        stable = and_(Household.klass == klass, _not_overridden(overrides))
+        moved_in = [h for h, k in overrides.items() if k == klass]
+        query = query.where(or_(stable, Household.id.in_(moved_in)) if moved_in else stable)
     overdue = and_(_not_overridden(overrides), scope.overdue(period, now))
     late = [h for h, _, _, late in _overridden_facts(scope, overrides, period, now) if late]
     return query.where(or_(overdue, Household.id.in_(late)) if late else overdue)

@@ -1,7 +1,14 @@
 """All models, importable from one place."""
 
 from .audit import AuditEvent
-from .coverage import KlassChange, NeedsAction, VisitFlag, VisitMonth, VisitMonthCount
+from .coverage import (
+    KlassChange,
+    MonthSnapshot,
+    NeedsAction,
+    VisitFlag,
+    VisitMonth,
+    VisitMonthCount,
+)
 from .registry import (
     CROPS,
     KLASSES,
@@ -47,6 +54,7 @@ __all__ = [
     "KlassChange",
     "LoginFailure",
     "Member",
+    "MonthSnapshot",
     "NeedsAction",
     "Photo",
     "RateCounter",

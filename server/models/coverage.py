@@ -2,7 +2,16 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -76,6 +85,27 @@ class VisitMonthCount(db.Model):
     village_id: Mapped[int] = mapped_column(ForeignKey("village.id"), primary_key=True)
     klass: Mapped[str] = mapped_column(String(1), primary_key=True)
     households: Mapped[int] = mapped_column(default=0)
+
+
+class MonthSnapshot(db.Model):
+    """A closed month's households and overdue households of one village, by the class in
+    force at the month's end, so a past month's overview need not probe every household's
+    visits again (server/coverage/snapshots.py keeps it true).
+
+    `members` and `overdue` map a class to household ids. The row holds for the month end
+    `judged_at` and the `rhythm` it was judged with; `stamp` is the change sequence
+    (household.change_seq) read before the figures were: a household changed since has a
+    greater change_seq and is judged again.
+    """
+
+    village_id: Mapped[int] = mapped_column(ForeignKey("village.id"), primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)  # 202605 for May 2026
+    judged_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    rhythm: Mapped[dict] = mapped_column(JSON)
+    stamp: Mapped[int] = mapped_column(BigInteger)
+    members: Mapped[dict] = mapped_column(JSON)
+    overdue: Mapped[dict] = mapped_column(JSON)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class VisitFlag(db.Model):
