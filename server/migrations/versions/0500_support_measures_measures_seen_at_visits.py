@@ -1,7 +1,7 @@
 """support measures, measures seen at visits
 
 Revision ID: 0500
-Revises: 0300
+Revises: 0400
 Create Date: 2026-11-27 08:13:59.801717
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0500'
-down_revision = '0300'
+down_revision = '0400'
 branch_labels = None
 depends_on = None
 
