@@ -1,6 +1,8 @@
 """Support measures (帮扶措施) on a household: the office sets them and ends them; cadres see
 them on their phones and confirm at each visit which were carried out (visit.measures)."""
 
+from datetime import date
+
 from flask import Blueprint
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -54,11 +56,7 @@ def add_measure(household_id: int):
         422: {description: Invalid fields}
     """
     household = _editable_household(household_id)
-    data = MeasureInSchema().load(json_body())
-    measure = SupportMeasure(household=household, created_by_id=current_user.id, **data)
-    db.session.add(measure)
-    db.session.flush()
-    audit.record("create", "support_measure", measure.id, after=_snapshot(measure))
+    measure = start_measure(household, MeasureInSchema().load(json_body()))
     db.session.commit()
     return MeasureSchema().dump(measure), 201
 
@@ -95,14 +93,27 @@ def end_measure(measure_id: int):
     if measure is None:  # outside the scope answers like a missing one
         raise ApiError(404, "not_found", "No such measure.")
     access.require(access.can_edit_registry(current_user))
-    data = MeasureEndSchema().load(json_body())
+    stop_measure(measure, MeasureEndSchema().load(json_body())["ended_on"])
+    db.session.commit()
+    return MeasureSchema().dump(measure)
+
+
+def start_measure(household: Household, data: dict) -> SupportMeasure:
+    """A new measure from validated data (MeasureInSchema); audited; the caller commits."""
+    measure = SupportMeasure(household=household, created_by_id=current_user.id, **data)
+    db.session.add(measure)
+    db.session.flush()
+    audit.record("create", "support_measure", measure.id, after=_snapshot(measure))
+    return measure
+
+
+def stop_measure(measure: SupportMeasure, ended_on: date) -> None:
+    """End a measure from a date; audited; the caller commits."""
     if measure.ended_on is not None:
         raise ApiError(409, "already_ended", "This measure has ended already.")
-    if data["ended_on"] < measure.started_on:
+    if ended_on < measure.started_on:
         message = "Cannot end before it started."
         raise ApiError(422, "validation_failed", message, {"ended_on": [message]})
     before = _snapshot(measure)
-    measure.ended_on = data["ended_on"]
+    measure.ended_on = ended_on
     audit.record("update", "support_measure", measure.id, before, _snapshot(measure))
-    db.session.commit()
-    return MeasureSchema().dump(measure)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from server.extensions import db
 from server.models import MEASURE_KINDS, AuditEvent, SupportMeasure, Visit
 from tests.syncdata import results, visit
+from tests.test_coverage import _form_token
 from tests.test_sync import pull_all
 
 
@@ -120,3 +121,83 @@ def test_the_phone_knows_the_same_measure_kinds_in_the_same_order():
     source = (Path(__file__).resolve().parents[1] / "pwa" / "model.js").read_text()
     listed = source.split("export const MEASURES = [", 1)[1].split("];", 1)[0]
     assert re.findall(r"'(\w+)'", listed) == list(MEASURE_KINDS)
+
+
+def form_post(client, url: str, household_id: int, **form):
+    page = client.get(f"/coverage/households/{household_id}").get_data(as_text=True)
+    return client.post(url, data={"csrf_token": _form_token(page)} | form)
+
+
+def test_the_office_adds_and_ends_a_measure_on_the_household_page(world, login):
+    office = login("chengzi_supervisor")
+    household = world.h_chengzi.id
+    added = form_post(
+        office,
+        f"/coverage/households/{household}/measures",
+        household,
+        kind="public_welfare_post",
+        detail="村保洁员",
+        amount_yuan="6,000",
+        started_on="2026-05-01",
+    )
+    assert added.status_code == 302 and added.headers["Location"].endswith("#measures")
+    measure = db.session.scalar(select(SupportMeasure))
+    assert (measure.kind, measure.detail, measure.amount_fen) == (
+        "public_welfare_post",
+        "村保洁员",
+        600000,
+    )
+    page = office.get(f"/coverage/households/{household}").get_data(as_text=True)
+    assert "公益岗位" in page and "6,000.00 元/年" in page
+    ended = form_post(
+        office, f"/coverage/measures/{measure.id}/end", household, ended_on="2026-10-31"
+    )
+    assert ended.status_code == 302
+    db.session.rollback()
+    assert db.session.get(SupportMeasure, measure.id).ended_on.isoformat() == "2026-10-31"
+    actions = db.session.scalars(
+        select(AuditEvent.action).where(AuditEvent.entity == "support_measure")
+    ).all()
+    assert sorted(actions) == ["create", "update"]
+
+
+@pytest.mark.parametrize(
+    "form, words",
+    [
+        ({"kind": "charity", "started_on": "2026-05-01"}, "措施"),
+        ({"kind": "dibao", "started_on": "tomorrow"}, "开始日期"),
+        ({"kind": "dibao", "started_on": "2026-05-01", "amount_yuan": "lots"}, "每年金额"),
+        ({"kind": "other", "started_on": "2026-05-01"}, "说明"),
+    ],
+)
+def test_a_bad_form_gets_a_plain_sentence_and_changes_nothing(world, login, form, words):
+    office = login("chengzi_supervisor")
+    household = world.h_chengzi.id
+    answer = form_post(office, f"/coverage/households/{household}/measures", household, **form)
+    assert answer.status_code == 400
+    text = answer.get_data(as_text=True)
+    assert "请检查以下各项后重新提交" in text and words in text
+    assert db.session.scalar(select(func.count()).select_from(SupportMeasure)) == 0
+
+
+def test_ending_twice_or_too_early_or_out_of_scope_is_refused(world, login):
+    office = login("town_supervisor")
+    household = world.h_shamao.id
+    measure_id = add(office, household, started_on="2026-05-01").get_json()["id"]
+    url = f"/coverage/measures/{measure_id}/end"
+    early = form_post(office, url, household, ended_on="2026-04-01")
+    assert early.status_code == 422 and "不能早于" in early.get_data(as_text=True)
+    assert form_post(office, url, household, ended_on="2026-06-01").status_code == 302
+    assert form_post(office, url, household, ended_on="2026-07-01").status_code == 409
+    village = login("chengzi_supervisor")
+    chengzi = world.h_chengzi.id
+    assert form_post(village, url, chengzi, ended_on="2026-07-01").status_code == 404
+    foreign = f"/coverage/households/{household}/measures"
+    refused = form_post(village, foreign, chengzi, kind="dibao", started_on="2026-05-01")
+    assert refused.status_code == 404
+    no_token = village.post(
+        f"/coverage/households/{chengzi}/measures",
+        data={"kind": "dibao", "started_on": "2026-05-01"},
+    )
+    assert no_token.status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(SupportMeasure)) == 1

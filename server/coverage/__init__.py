@@ -7,7 +7,7 @@ visits, then `flag_visits(stored)` (one visit stored through the ORM:
 `flag_photo(photo)` when a photo is stored.
 """
 
-from . import conflicts, exports, review, town_settings, views  # noqa: F401 (their pages join bp)
+from . import conflicts, exports, measure_forms, review, town_settings, views  # noqa: F401 (their pages join bp)
 from .aggregates import household_changed, record_visit_aggregates, record_visits
 from .flags import flag_photo, flag_visit, flag_visits
 from .needs import needs_action_sources

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from .. import access
 from ..extensions import db
 from ..models import (
+    MEASURE_KINDS,
     Assignment,
     AuditEvent,
     CropRecord,
@@ -19,6 +20,7 @@ from ..models import (
     NeedsAction,
     Visit,
     VisitFlag,
+    utcnow,
 )
 from ..schedule import next_due
 from . import stats
@@ -156,6 +158,8 @@ def household(household_id: int):
         next_due_at=next_due(
             household.last_visit_at, household.klass, stats.rhythm_for(household.village.town)
         ),
+        measure_kinds=MEASURE_KINDS,
+        today=utcnow().astimezone(local_zone()).date().isoformat(),
     )
 
 

@@ -1,0 +1,102 @@
+"""The office sets and ends a household's support measures from its page (the same rules
+and audit as the API in server/measures.py); a plain sentence for what does not fit."""
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from flask import abort, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from .. import access
+from ..auth import check_form_csrf
+from ..errors import ApiError
+from ..extensions import db
+from ..measures import start_measure, stop_measure
+from ..models import Household, SupportMeasure
+from ..schemas.households import MeasureInSchema
+from .web import bp, supervisor_page
+
+
+def _labels() -> dict:
+    return {
+        "kind": _("Measure"),
+        "detail": _("Detail"),
+        "amount_fen": _("Yearly amount (yuan)"),
+        "started_on": _("Start date"),
+        "ended_on": _("End date"),
+    }
+
+
+def _refuse(fields) -> None:
+    names = ", ".join(_labels().get(f, f) for f in fields)
+    abort(400, _("Check these fields and send again: %(fields)s.", fields=names))
+
+
+def _fen(yuan: str) -> int | None | str:
+    """Yuan as typed ("1500", "1,500.50") in fen; "" for none; the text itself when wrong."""
+    text = yuan.replace(",", "").strip()
+    if not text:
+        return None
+    try:
+        return int(Decimal(text) * 100)
+    except InvalidOperation:
+        return yuan
+
+
+def _back(household_id: int):
+    return redirect(url_for("coverage.household", household_id=household_id) + "#measures")
+
+
+@bp.post("/households/<int:household_id>/measures")
+@supervisor_page
+def add_measure_form(household_id: int):
+    check_form_csrf()
+    household = access.get_household(current_user, household_id)
+    access.require(access.can_edit_registry(current_user))
+    form = request.form
+    raw = {
+        "kind": form.get("kind", ""),
+        "detail": form.get("detail", "").strip() or None,
+        "amount_fen": _fen(form.get("amount_yuan", "")),
+        "started_on": form.get("started_on", ""),
+    }
+    try:
+        data = MeasureInSchema().load(raw)
+    except ValidationError as error:
+        _refuse(error.messages)
+    start_measure(household, data)
+    db.session.commit()
+    return _back(household.id)
+
+
+@bp.post("/measures/<int:measure_id>/end")
+@supervisor_page
+def end_measure_form(measure_id: int):
+    check_form_csrf()
+    in_scope = access.households(current_user).with_only_columns(Household.id)
+    measure = db.session.scalar(
+        select(SupportMeasure).where(
+            SupportMeasure.id == measure_id, SupportMeasure.household_id.in_(in_scope)
+        )
+    )
+    if measure is None:
+        abort(404)
+    access.require(access.can_edit_registry(current_user))
+    try:
+        ended_on = date.fromisoformat(request.form.get("ended_on", ""))
+    except ValueError:
+        _refuse(["ended_on"])
+    try:
+        stop_measure(measure, ended_on)
+    except ApiError as error:
+        db.session.rollback()
+        message = {
+            409: _("This measure has ended already."),
+            422: _("A measure cannot end before it started."),
+        }
+        abort(error.status, message.get(error.status, error.message))
+    db.session.commit()
+    return _back(measure.household_id)
