@@ -5,6 +5,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from . import audit, passwords
+from .coverage.cli import coverage_cli
 from .demo import demo_cli
 from .extensions import db
 from .importer import import_cli
@@ -130,5 +131,5 @@ def reset_password(username, password):
 
 
 def register_commands(app) -> None:
-    for group in (user_cli, demo_cli, import_cli, tokens_cli):
+    for group in (user_cli, demo_cli, import_cli, tokens_cli, coverage_cli):
         app.cli.add_command(group)

@@ -168,3 +168,21 @@ def test_changes_not_yet_committed_are_counted_without_snapshots(world, judged):
     assert ("城子村", "B") not in figures(world, MARCH)
     db.session.rollback()
     assert figures(world, MARCH)[("城子村", "B")] == (1, 1)
+
+
+def test_the_monthly_command_judges_every_village_once_and_pages_reuse_it(app, world, judged):
+    add_visit(world.h_chengzi, world.users["chengzi_cadre"], local(2025, 3, 20))
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["coverage", "snapshot", "--month", "2025-03"])
+    assert result.exit_code == 0, result.output
+    assert "202503: 3 villages judged" in result.output  # every town's villages, dongcun too
+    db.session.expire_all()
+    stored = db.session.scalar(
+        select(func.count()).select_from(MonthSnapshot).where(MonthSnapshot.month == 202503)
+    )
+    assert stored == 3
+    judged.clear()
+    figures(world, MARCH)  # a supervisor's first look: nothing left to judge
+    assert judged == [([], [])]
+    refused = runner.invoke(args=["coverage", "snapshot", "--month", "2999-01"])
+    assert refused.exit_code != 0 and "YYYY-MM" in refused.output
