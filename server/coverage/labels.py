@@ -113,6 +113,11 @@ def local_time(moment, pattern: str = "%Y-%m-%d %H:%M") -> str:
     return moment.astimezone(local_zone()).strftime(pattern) if moment else "—"
 
 
+def colon(label) -> str:
+    """A label before its value: "需求：" in Chinese, "Needs: " in English."""
+    return _("%(label)s: ", label=label)
+
+
 def percent(value: float | None) -> str:
     return f"{value * 100:.0f}%" if value is not None else "—"
 
@@ -137,4 +142,4 @@ TEMPLATE_HELPERS = {
     "measure_kind": measure_kind,
     "period_title": period_title,
 }
-TEMPLATE_FILTERS = {"local_time": local_time, "percent": percent, "yuan": yuan}
+TEMPLATE_FILTERS = {"local_time": local_time, "percent": percent, "yuan": yuan, "colon": colon}
