@@ -37,6 +37,7 @@ def row(
     phone="13800000001",
     birth_year=None,
     sex=None,
+    measures=None,
 ):
     return [
         code,
@@ -53,6 +54,7 @@ def row(
         phone,
         cadre[0],
         cadre[1],
+        measures,
     ]
 
 
@@ -515,6 +517,54 @@ def test_api_template_round_trips(world, login):
 def test_template_documents_every_column():
     workbook = load_workbook(io.BytesIO(template_bytes("太河镇")))
     headers = [c.value for c in workbook["户籍"][1]]
-    assert headers[:3] == ["户编号", "镇", "村"] and len(headers) == 15
+    assert headers[:3] == ["户编号", "镇", "村"] and len(headers) == 16
     notes = list(workbook["填写说明"].iter_rows(min_row=2, values_only=True))
     assert [n[0] for n in notes] == headers and all(n[3] for n in notes)
+
+
+def measures_of(code: str) -> dict[str, str | None]:
+    """{kind: end date or None} of a household's measures."""
+    return {
+        m.kind: m.ended_on.isoformat() if m.ended_on else None for m in household(code).measures
+    }
+
+
+def test_support_measures_are_imported_replaced_and_kept(world, tmp_path):
+    rows = registry_rows()
+    rows[0][-1] = "公益岗位、医疗救助"
+    rows[1][-1] = "医疗救助；分红"  # a second row of T001 adds to the first
+    rows[2][-1] = "差异化分红"
+    report = import_file(write_xlsx(tmp_path / "a.xlsx", rows), town_name="太河镇")
+    assert report.errors == [] and report.measures_started == 4
+    assert measures_of("T001") == {
+        "public_welfare_post": None,
+        "medical_relief": None,
+        "dividend": None,
+    }
+    assert measures_of("T002") == {"dividend": None} and measures_of("T003") == {}
+
+    again = import_file(write_xlsx(tmp_path / "b.xlsx", rows), town_name="太河镇")
+    assert again.households_unchanged == 3 and again.measures_started == 0
+
+    rows[0][-1], rows[1][-1] = "公益岗位", None  # T001 no longer gets relief or dividends
+    rows[2][-1] = None  # T002 names none: it keeps its dividend
+    changed = import_file(write_xlsx(tmp_path / "c.xlsx", rows), town_name="太河镇")
+    assert (changed.measures_started, changed.measures_ended) == (0, 2)
+    ended = measures_of("T001")
+    assert ended["public_welfare_post"] is None
+    assert ended["medical_relief"] == ended["dividend"] is not None
+    assert measures_of("T002") == {"dividend": None}
+    events = db.session.scalars(
+        select(AuditEvent.action).where(AuditEvent.entity == "support_measure")
+    ).all()
+    assert events.count("update") == 2
+
+
+def test_an_unknown_support_measure_rejects_its_household_with_the_name(world, tmp_path):
+    rows = registry_rows()
+    rows[2][-1] = "低保、扶贫鸡"
+    report = import_file(write_xlsx(tmp_path / "a.xlsx", rows), town_name="太河镇")
+    assert report.households_created == 2 and report.households_rejected == 1
+    [error] = report.errors
+    assert error.column == "帮扶措施" and "扶贫鸡" in str(error.reason)
+    assert household("T002") is None

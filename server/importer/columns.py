@@ -144,6 +144,18 @@ COLUMNS = (
         ),
         "13900000001",
     ),
+    Column(
+        "measures",
+        "帮扶措施",
+        ("measures", "support_measures", "帮扶措施类型"),
+        False,
+        _(
+            "Support measures in force, separated by 、 (e.g. 公益岗位、医疗救助); several "
+            "rows of a household add up. Measures no longer listed end on the import day; a "
+            "household whose rows name none keeps its current measures."
+        ),
+        "公益岗位、医疗救助",
+    ),
 )
 
 BY_FIELD = {column.field: column for column in COLUMNS}

@@ -20,6 +20,8 @@ class ImportReport:
     members_removed: int = 0
     assignments_started: int = 0
     assignments_ended: int = 0
+    measures_started: int = 0
+    measures_ended: int = 0
     cadres_created: int = 0
     villages_created: int = 0
     towns_created: int = 0

@@ -10,7 +10,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _
 
 from .. import idcard
-from ..models import KLASSES
+from ..models import KLASSES, MEASURE_KINDS
 from .errors import RowError, RowProblem
 from .reading import text_of
 
@@ -28,6 +28,34 @@ ID_REASONS = {
     "check digit does not match": _("check digit does not match"),
 }
 HOUSEHOLD_FIELDS = ("town", "village", "head_name", "klass")
+# Support measures as a town office writes them (MEASURE_KINDS; "other" needs a detail, which
+# a file cell cannot give, so it is set on the household page instead).
+MEASURE_NAMES = {
+    "技能培训": "skills_training",
+    "小额信贷": "microcredit",
+    "产业项目": "industry_project",
+    "产业帮扶": "industry_project",
+    "公益岗位": "public_welfare_post",
+    "公益岗": "public_welfare_post",
+    "就业帮扶": "employment",
+    "医保参保资助": "medical_insurance",
+    "医保资助": "medical_insurance",
+    "分红": "dividend",
+    "项目分红": "dividend",
+    "差异化分红": "dividend",
+    "临时救助": "temporary_relief",
+    "医疗救助": "medical_relief",
+    "低保": "dibao",
+    "特困供养": "tekun",
+    "特困": "tekun",
+    "残疾人补贴": "disability_cert",
+    "残疾证": "disability_cert",
+    "敬老院": "nursing_home",
+    "敬老院集中供养": "nursing_home",
+    "购买照料服务": "care_service",
+    "照料服务": "care_service",
+} | {kind: kind for kind in MEASURE_KINDS if kind != "other"}
+MEASURE_SEPARATORS = re.compile(r"[、,，;；/\s]+")
 
 
 @dataclass
@@ -60,6 +88,7 @@ class HouseholdPlan:
     phone: str | None
     members: list[MemberPlan]
     cadres: list[CadreRef] | None  # None: the file names no cadre, so the current ones stay
+    measures: list[str] | None = None  # None: the file names none, so the current ones stay
     errors: list[RowError] = field(default_factory=list)
 
 
@@ -143,6 +172,28 @@ def parse_cadre_phone(value) -> str | None:
     return phone.replace("-", "") if phone else None
 
 
+def parse_measures(value) -> list[str] | None:
+    text = _text(value, 200)
+    if text is None:
+        return None
+    kinds, unknown = [], []
+    for name in filter(None, MEASURE_SEPARATORS.split(text)):
+        kind = MEASURE_NAMES.get(name) or MEASURE_NAMES.get(name.lower())
+        if kind is None:
+            unknown.append(name)
+        elif kind not in kinds:
+            kinds.append(kind)
+    if unknown:
+        raise RowProblem(
+            _(
+                "names unknown support measures (%(names)s); use e.g. %(known)s",
+                names="、".join(unknown),
+                known="、".join(list(MEASURE_NAMES)[:6]),
+            )
+        )
+    return kinds or None
+
+
 PARSERS = {
     "code": parse_code,
     "town": lambda v: _text(v, 64),
@@ -159,6 +210,7 @@ PARSERS = {
     "phone": parse_phone,
     "cadre_name": lambda v: _text(v, 64),
     "cadre_phone": parse_cadre_phone,
+    "measures": parse_measures,
 }
 
 
@@ -258,6 +310,14 @@ def _cadres(parsed: list[tuple[int, dict]]) -> list[CadreRef] | None:
     return refs or None
 
 
+def _measures(parsed: list[tuple[int, dict]]) -> list[str] | None:
+    """The measures named on any of a household's rows, in the order first named."""
+    kinds: list[str] = []
+    for _row, values in parsed:
+        kinds += [k for k in values.get("measures") or () if k not in kinds]
+    return kinds or None
+
+
 def _phone(parsed: list[tuple[int, dict]]) -> str | None:
     ordered = sorted(parsed, key=lambda item: item[1].get("relation") != HEAD)
     return next((v["phone"] for _row, v in ordered if v.get("phone")), None)
@@ -294,5 +354,6 @@ def plan_household(code: str, rows: list[tuple[int, dict]], labels: dict[str, st
         phone=_phone(parsed),
         members=members,
         cadres=_cadres(parsed),
+        measures=_measures(parsed),
     )
     return plan, []

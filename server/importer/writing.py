@@ -15,10 +15,20 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
 from .. import audit, changes, idcard
+from ..coverage.periods import local_zone
 from ..extensions import db
 from ..households import MEMBER_FIELDS as AUDITED_MEMBER_FIELDS
 from ..households import member_snapshot
-from ..models import Assignment, Household, Member, Town, User, Village, utcnow
+from ..models import (
+    Assignment,
+    Household,
+    Member,
+    SupportMeasure,
+    Town,
+    User,
+    Village,
+    utcnow,
+)
 from .errors import RowError, RowProblem
 from .references import Directory, NewCadre, Scope
 from .report import ImportReport
@@ -65,6 +75,7 @@ class RegistryWriter:
         self.actor, self.reason = actor, reason
         self.seen_ids: dict[str, tuple[str, int]] = {}  # ID number -> (household code, row)
         self.optional_member_fields = tuple(f for f in OPTIONAL_MEMBER_FIELDS if f in labels)
+        self.today = utcnow().astimezone(local_zone()).date()  # measures start and end today
 
     # -- a chunk ------------------------------------------------------------------------------
 
@@ -147,7 +158,11 @@ class RegistryWriter:
         query = (
             select(Household)
             .where(Household.code.in_(codes))
-            .options(selectinload(Household.members), selectinload(Household.assignments))
+            .options(
+                selectinload(Household.members),
+                selectinload(Household.assignments),
+                selectinload(Household.measures),
+            )
         )
         return {h.code: h for h in db.session.scalars(query)}
 
@@ -311,23 +326,40 @@ class RegistryWriter:
         ]
         returning = insert(Household).returning(Household.id, sort_by_parameter_order=True)
         ids = db.session.scalars(returning, rows).all()
-        members, assignments = [], []
+        members, assignments, measures = [], [], []
         for household_id, row, (plan, _village, cadre_ids) in zip(
             ids, rows, work.new_households, strict=True
         ):
             values = [self._member_values(m, position) for position, m in enumerate(plan.members)]
             members += [v | {"household_id": household_id} for v in values]
             assignments += [{"household_id": household_id, "cadre_id": c} for c in cadre_ids]
-            after = row | {"members": [_masked(v) for v in values], "cadre_ids": cadre_ids}
+            kinds = plan.measures or []
+            measures += [self._measure_values(household_id, kind) for kind in kinds]
+            after = row | {
+                "members": [_masked(v) for v in values],
+                "cadre_ids": cadre_ids,
+                "measures": kinds,
+            }
             work.audit("create", "household", household_id, after=after)
         db.session.execute(insert(Member), members)
         if assignments:
             db.session.execute(insert(Assignment), assignments)
+        if measures:
+            db.session.execute(insert(SupportMeasure), measures)
         # Bulk INSERTs pass the unit of work by: tell the change sequence phones pull from.
         changes.mark(db.session, ids)
         work.tally["households_created"] += len(rows)
         work.tally["members_created"] += len(members)
         work.tally["assignments_started"] += len(assignments)
+        work.tally["measures_started"] += len(measures)
+
+    def _measure_values(self, household_id: int | None, kind: str) -> dict:
+        return {
+            "household_id": household_id,
+            "kind": kind,
+            "started_on": self.today,
+            "created_by_id": self.actor.id if self.actor is not None else None,
+        }
 
     def _update_household(self, plan, household, village_id, cadre_ids, work) -> None:
         values = {"village_id": village_id, "head_name": plan.head_name, "klass": plan.klass}
@@ -337,6 +369,8 @@ class RegistryWriter:
         changed |= self._update_members(plan, household, work)
         if cadre_ids is not None:
             changed |= self._update_assignments(household, cadre_ids, work)
+        if plan.measures is not None:
+            changed |= self._update_measures(household, plan.measures, work)
         if changed:
             household.version += 1
         work.tally["households_updated" if changed else "households_unchanged"] += 1
@@ -377,6 +411,27 @@ class RegistryWriter:
                 household.assignments.append(Assignment(cadre_id=cadre_id))
                 work.audit("assign", "household", household.id, after={"cadre_id": cadre_id})
                 work.tally["assignments_started"] += 1
+                changed = True
+        return changed
+
+    def _update_measures(self, household: Household, kinds: list[str], work: ChunkWork) -> bool:
+        """The measures in force become exactly those listed: the others end today."""
+        active = {m.kind: m for m in household.measures if m.ended_on is None}
+        changed = False
+        for kind, measure in active.items():
+            if kind not in kinds:
+                measure.ended_on = self.today
+                after = {"kind": kind, "ended_on": self.today.isoformat()}
+                work.audit("update", "support_measure", measure.id, after=after)
+                work.tally["measures_ended"] += 1
+                changed = True
+        for kind in kinds:
+            if kind not in active:
+                measure = SupportMeasure(**self._measure_values(household.id, kind))
+                household.measures.append(measure)
+                after = {"kind": kind, "household_id": household.id}
+                work.audit("create", "support_measure", measure, after=after)
+                work.tally["measures_started"] += 1
                 changed = True
         return changed
 
