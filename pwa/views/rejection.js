@@ -14,6 +14,7 @@ const FIELD_LABELS = {
   housing: 'situation.housing', schooling: 'situation.schooling', household_id: 'field.household',
   report_id: 'field.report', base_version: 'field.version', phone: 'edit.phone',
   members: 'household.members', labour_capacity: 'edit.labour', uuid: 'field.uuid',
+  measures: 'visit.measures',
 };
 const HIDDEN_PARTS = new Set(['changes', '_schema']);
 
