@@ -84,18 +84,23 @@ def end_measure(measure_id: int):
         409: {description: The measure has ended already}
         422: {description: Invalid fields}
     """
-    in_scope = access.households(current_user).with_only_columns(Household.id)
-    measure = db.session.scalar(
-        select(SupportMeasure).where(
-            SupportMeasure.id == measure_id, SupportMeasure.household_id.in_(in_scope)
-        )
-    )
+    measure = measure_in_scope(measure_id)
     if measure is None:  # outside the scope answers like a missing one
         raise ApiError(404, "not_found", "No such measure.")
     access.require(access.can_edit_registry(current_user))
     stop_measure(measure, MeasureEndSchema().load(json_body())["ended_on"])
     db.session.commit()
     return MeasureSchema().dump(measure)
+
+
+def measure_in_scope(measure_id: int) -> SupportMeasure | None:
+    """The measure, when its household is in the current user's scope."""
+    in_scope = access.households(current_user).with_only_columns(Household.id)
+    return db.session.scalar(
+        select(SupportMeasure).where(
+            SupportMeasure.id == measure_id, SupportMeasure.household_id.in_(in_scope)
+        )
+    )
 
 
 def start_measure(household: Household, data: dict) -> SupportMeasure:

@@ -8,14 +8,12 @@ from flask import abort, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
-from sqlalchemy import select
 
 from .. import access
 from ..auth import check_form_csrf
 from ..errors import ApiError
 from ..extensions import db
-from ..measures import start_measure, stop_measure
-from ..models import Household, SupportMeasure
+from ..measures import measure_in_scope, start_measure, stop_measure
 from ..schemas.households import MeasureInSchema
 from .web import bp, supervisor_page
 
@@ -76,12 +74,7 @@ def add_measure_form(household_id: int):
 @supervisor_page
 def end_measure_form(measure_id: int):
     check_form_csrf()
-    in_scope = access.households(current_user).with_only_columns(Household.id)
-    measure = db.session.scalar(
-        select(SupportMeasure).where(
-            SupportMeasure.id == measure_id, SupportMeasure.household_id.in_(in_scope)
-        )
-    )
+    measure = measure_in_scope(measure_id)
     if measure is None:
         abort(404)
     access.require(access.can_edit_registry(current_user))
