@@ -15,6 +15,7 @@ from . import (
     households,
     importer,
     measures,
+    office,
     openapi,
     pages,
     photos,
@@ -42,6 +43,7 @@ def create_app(test_config=None) -> Flask:
     auth.register(app)
     for blueprint in (households.bp, measures.bp, importer.bp, openapi.bp, pages.bp, coverage.bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(office.bp)
     for blueprint in (sync.bp, photos.bp):
         app.register_blueprint(blueprint)
     for blueprint in (selfreport_api.bp, selfreport_public.bp, selfreport_staff.bp):
