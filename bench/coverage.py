@@ -538,16 +538,16 @@ def measure(app, runs: int) -> list[tuple]:
     now = datetime.now(UTC) + timedelta(hours=8)
     past = f"{now.year - 1:04d}-{now.month:02d}"
     pages = [
-        ("overview, county (60k households, admin)", admin, "/coverage/"),
-        ("overview, one town (6k households)", town, "/coverage/"),
-        (f"overview, county, past month {past}", admin, f"/coverage/?period={past}"),
-        ("cadre page, county, first 50 cadres", admin, "/coverage/cadres"),
-        ("cadre page, one town", town, "/coverage/cadres"),
-        ("cadre page, one village", town, "/coverage/cadres?village=5"),
-        ("overdue list, county, first page", admin, "/coverage/overdue"),
-        ("overdue list, village x class C cell", town, "/coverage/overdue?village=5&klass=C"),
-        (f"overdue list, county, past month {past}", admin, f"/coverage/overdue?period={past}"),
-        ("household page (timeline)", town, "/coverage/households/77"),
+        ("overview, county (60k households, admin)", admin, "/office/"),
+        ("overview, one town (6k households)", town, "/office/"),
+        (f"overview, county, past month {past}", admin, f"/office/?period={past}"),
+        ("cadre page, county, first 50 cadres", admin, "/office/cadres"),
+        ("cadre page, one town", town, "/office/cadres"),
+        ("cadre page, one village", town, "/office/cadres?village=5"),
+        ("overdue list, county, first page", admin, "/office/overdue"),
+        ("overdue list, village x class C cell", town, "/office/overdue?village=5&klass=C"),
+        (f"overdue list, county, past month {past}", admin, f"/office/overdue?period={past}"),
+        ("household page (timeline)", town, "/office/households/77"),
     ]
     for label, client, url in pages:
         start = time.perf_counter()
@@ -559,11 +559,11 @@ def measure(app, runs: int) -> list[tuple]:
     late = []
     for _ in range(runs):
         late_visits(app, now.year - 1, now.month, LATE_VISITS, rng)
-        late += timed(fetch(admin, f"/coverage/?period={past}"), 1)
+        late += timed(fetch(admin, f"/office/?period={past}"), 1)
     results.append((f"overview, county, {past}, after {LATE_VISITS} late visits each", late))
     year = now.year - 1
     for fmt in ("xlsx", "csv"):
-        url = f"/coverage/export/visits.{fmt}?period={year}&town=1"
+        url = f"/office/export/visits.{fmt}?period={year}&town=1"
         start, cpu = time.perf_counter(), time.process_time()
         body = town.get(url).get_data()
         results.append(

@@ -213,17 +213,17 @@ def shoot(base: str) -> None:
         page.click("button[type=submit]")
         page.wait_for_url("**/coverage/")
         shots = [
-            ("coverage-overview-phone.png", "/coverage/", 360),
-            ("coverage-cadres-phone.png", "/coverage/cadres?village=1", 360),
-            ("coverage-household-phone.png", "/coverage/households/5", 360),
-            ("coverage-overdue-phone.png", "/coverage/overdue?village=1", 360),
-            ("coverage-needs-action-phone.png", "/coverage/needs-action", 360),
-            ("coverage-overview-desk.png", "/coverage/", 1280),
-            ("coverage-cadres-desk.png", "/coverage/cadres", 1280),
-            ("coverage-flags-desk.png", "/coverage/flags", 1280),
-            ("coverage-needs-action-desk.png", "/coverage/needs-action", 1280),
-            ("coverage-map-desk.png", "/coverage/villages/1/map", 1280),
-            ("coverage-conflicts-phone.png", "/coverage/conflicts", 360),
+            ("coverage-overview-phone.png", "/office/", 360),
+            ("coverage-cadres-phone.png", "/office/cadres?village=1", 360),
+            ("coverage-household-phone.png", "/office/households/5", 360),
+            ("coverage-overdue-phone.png", "/office/overdue?village=1", 360),
+            ("coverage-needs-action-phone.png", "/office/needs-action", 360),
+            ("coverage-overview-desk.png", "/office/", 1280),
+            ("coverage-cadres-desk.png", "/office/cadres", 1280),
+            ("coverage-flags-desk.png", "/office/flags", 1280),
+            ("coverage-needs-action-desk.png", "/office/needs-action", 1280),
+            ("coverage-map-desk.png", "/office/villages/1/map", 1280),
+            ("coverage-conflicts-phone.png", "/office/conflicts", 360),
         ]
         for filename, path, width in shots:
             page.set_viewport_size({"width": width, "height": 800})

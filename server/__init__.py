@@ -10,7 +10,6 @@ from sqlalchemy.engine import Engine
 from . import (
     auth,
     config,
-    coverage,
     errors,
     households,
     importer,
@@ -25,7 +24,6 @@ from .cli import register_commands
 from .extensions import babel, db, login_manager, migrate
 from .selfreport import api as selfreport_api
 from .selfreport import public as selfreport_public
-from .selfreport import staff as selfreport_staff
 
 
 def create_app(test_config=None) -> Flask:
@@ -41,12 +39,13 @@ def create_app(test_config=None) -> Flask:
 
     errors.register(app)
     auth.register(app)
-    for blueprint in (households.bp, measures.bp, importer.bp, openapi.bp, pages.bp, coverage.bp):
+    for blueprint in (households.bp, measures.bp, importer.bp, openapi.bp, pages.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(office.bp)
+    app.register_blueprint(office.redirects_bp)
     for blueprint in (sync.bp, photos.bp):
         app.register_blueprint(blueprint)
-    for blueprint in (selfreport_api.bp, selfreport_public.bp, selfreport_staff.bp):
+    for blueprint in (selfreport_api.bp, selfreport_public.bp):
         app.register_blueprint(blueprint)
     register_commands(app)
     app.after_request(_security_headers)

@@ -203,7 +203,7 @@ def safe_next(target: str | None) -> str:
     """Only a path on this site, so the form cannot be used to send people elsewhere."""
     if target and target.startswith("/") and not target.startswith(("//", "/\\")):
         return target
-    return url_for("coverage.overview")
+    return url_for("office.overview")
 
 
 @pages_bp.route("/login", methods=["GET", "POST"])

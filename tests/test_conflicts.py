@@ -31,9 +31,9 @@ def conflict_on(world, login, household=None) -> DataConflict:
 
 
 def resolve(client, conflict_id: int, **form):
-    page = client.get("/coverage/conflicts").get_data(as_text=True)
+    page = client.get("/office/conflicts").get_data(as_text=True)
     return client.post(
-        f"/coverage/conflicts/{conflict_id}/resolve", data={"csrf_token": _form_token(page)} | form
+        f"/office/conflicts/{conflict_id}/resolve", data={"csrf_token": _form_token(page)} | form
     )
 
 
@@ -42,9 +42,9 @@ def test_the_phones_value_is_applied_audited_and_pulled(world, login):
     cadre = login("chengzi_cadre")
     _, _, cursor = pull_all(cadre)
     supervisor = login("chengzi_supervisor")
-    page = supervisor.get("/coverage/conflicts").get_data(as_text=True)
+    page = supervisor.get("/office/conflicts").get_data(as_text=True)
     assert "0533-1234567" in page and "13933334444" in page and "户主1: " in page
-    supervisor.get("/coverage/needs-action")  # raises the conflicts' needs-action items
+    supervisor.get("/office/needs-action")  # raises the conflicts' needs-action items
     version = world.h_chengzi.version
 
     answer = resolve(supervisor, phone.id, choice="phone", note="电话核实，用新号码")
@@ -72,9 +72,9 @@ def test_keeping_the_value_here_changes_no_data(world, login):
     assert db.session.get(Member, world.h_chengzi.members[0].id).health == "大病"
     assert db.session.get(DataConflict, health.id).resolution == "server"
     assert resolve(supervisor, phone.id, choice="phone").status_code == 302
-    page = supervisor.get("/coverage/conflicts?state=resolved").get_data(as_text=True)
+    page = supervisor.get("/office/conflicts?state=resolved").get_data(as_text=True)
     assert page.count("town_supervisor") >= 2
-    assert "没有数据冲突" in supervisor.get("/coverage/conflicts").get_data(as_text=True)
+    assert "没有数据冲突" in supervisor.get("/office/conflicts").get_data(as_text=True)
 
 
 def test_a_members_value_from_the_phone_lands_on_the_member(world, login):
@@ -92,7 +92,7 @@ def test_bad_input_is_refused_and_changes_nothing(world, login, form, status):
     phone, _ = conflict_on(world, login)
     supervisor = login("town_supervisor")
     assert resolve(supervisor, phone.id, **form).status_code == status
-    no_token = supervisor.post(f"/coverage/conflicts/{phone.id}/resolve", data={"choice": "phone"})
+    no_token = supervisor.post(f"/office/conflicts/{phone.id}/resolve", data={"choice": "phone"})
     assert no_token.status_code == 400
     db.session.rollback()
     assert db.session.get(DataConflict, phone.id).resolved_at is None
@@ -111,13 +111,13 @@ def test_a_conflict_is_resolved_once(world, login):
 def test_scope_foreign_conflicts_are_invisible_and_404(world, login):
     shamao, _ = conflict_on(world, login, world.h_shamao)
     village_supervisor = login("chengzi_supervisor")
-    assert "户主2" not in village_supervisor.get("/coverage/conflicts?state=all").get_data(
+    assert "户主2" not in village_supervisor.get("/office/conflicts?state=all").get_data(
         as_text=True
     )
     assert resolve(village_supervisor, shamao.id, choice="phone").status_code == 404
     assert resolve(village_supervisor, 999999, choice="phone").status_code == 404
     assert resolve(login("other_supervisor"), shamao.id, choice="phone").status_code == 404
-    assert login("shamao_cadre").get("/coverage/conflicts").status_code == 403
+    assert login("shamao_cadre").get("/office/conflicts").status_code == 403
     db.session.rollback()
     assert (
         db.session.scalar(
@@ -127,4 +127,4 @@ def test_scope_foreign_conflicts_are_invisible_and_404(world, login):
         )
         == 0
     )
-    assert "户主2" in login("town_supervisor").get("/coverage/conflicts").get_data(as_text=True)
+    assert "户主2" in login("town_supervisor").get("/office/conflicts").get_data(as_text=True)

@@ -221,7 +221,7 @@ def test_inactive_households_are_left_out(world):
 
 
 def test_anonymous_is_sent_to_the_sign_in_form_and_can_sign_in(world, client):
-    response = client.get("/coverage/?period=2025-03")
+    response = client.get("/office/?period=2025-03")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login?next=")
     form = client.get("/login")
@@ -237,15 +237,15 @@ def test_anonymous_is_sent_to_the_sign_in_form_and_can_sign_in(world, client):
             "username": "town_supervisor",
             "password": "correct horse battery",
             "csrf_token": token,
-            "next": "/coverage/?period=2025-03",
+            "next": "/office/?period=2025-03",
         },
     )
-    assert signed.status_code == 302 and signed.headers["Location"] == "/coverage/?period=2025-03"
-    assert client.get("/coverage/").status_code == 200
-    page = client.get("/coverage/").get_data(as_text=True)
+    assert signed.status_code == 302 and signed.headers["Location"] == "/office/?period=2025-03"
+    assert client.get("/office/").status_code == 200
+    page = client.get("/office/").get_data(as_text=True)
     out = client.post("/logout", data={"csrf_token": _form_token(page)})
     assert out.status_code == 302
-    assert client.get("/coverage/").status_code == 302
+    assert client.get("/office/").status_code == 302
 
 
 def test_sign_in_form_needs_its_token_and_refuses_foreign_next(world, client):
@@ -261,7 +261,7 @@ def test_sign_in_form_needs_its_token_and_refuses_foreign_next(world, client):
             "next": "//evil.example/",
         },
     )
-    assert signed.headers["Location"] == "/coverage/"
+    assert signed.headers["Location"] == "/office/"
 
 
 def _form_token(html: str) -> str:
@@ -271,12 +271,12 @@ def _form_token(html: str) -> str:
 
 
 PAGES = (
-    "/coverage/",
-    "/coverage/cadres",
-    "/coverage/overdue",
-    "/coverage/flags",
-    "/coverage/needs-action",
-    "/coverage/conflicts",
+    "/office/",
+    "/office/cadres",
+    "/office/overdue",
+    "/office/flags",
+    "/office/needs-action",
+    "/office/conflicts",
 )
 
 
@@ -306,45 +306,41 @@ def test_a_village_supervisor_sees_nothing_of_another_village(world, login):
         sudden_event="illness",
     )
     client = login("chengzi_supervisor")
-    overview = client.get("/coverage/").get_data(as_text=True)
+    overview = client.get("/office/").get_data(as_text=True)
     assert "城子村" in overview and "纱帽村" not in overview
-    assert "shamao_cadre" not in client.get("/coverage/cadres").get_data(as_text=True)
-    assert "户主2" not in client.get("/coverage/overdue").get_data(as_text=True)
-    assert "户主2" not in client.get("/coverage/needs-action").get_data(as_text=True)
+    assert "shamao_cadre" not in client.get("/office/cadres").get_data(as_text=True)
+    assert "户主2" not in client.get("/office/overdue").get_data(as_text=True)
+    assert "户主2" not in client.get("/office/needs-action").get_data(as_text=True)
     # Foreign ids answer 404, like missing ones.
-    assert client.get(f"/coverage/households/{world.h_shamao.id}").status_code == 404
-    assert client.get("/coverage/households/999999").status_code == 404
-    assert client.get(f"/coverage/overdue?village={world.shamao.id}").status_code == 404
-    assert (
-        client.get(f"/coverage/overdue?cadre={world.users['shamao_cadre'].id}").status_code == 404
-    )
-    assert client.get(f"/coverage/cadres?village={world.dongcun.id}").status_code == 404
-    assert client.get(f"/coverage/?town={world.other_town.id}").status_code == 404
-    assert client.get(f"/coverage/villages/{world.shamao.id}/map").status_code == 404
-    assert (
-        client.get(f"/coverage/overdue?cadre={world.users['chengzi_cadre'].id}").status_code == 200
-    )
+    assert client.get(f"/office/households/{world.h_shamao.id}").status_code == 404
+    assert client.get("/office/households/999999").status_code == 404
+    assert client.get(f"/office/overdue?village={world.shamao.id}").status_code == 404
+    assert client.get(f"/office/overdue?cadre={world.users['shamao_cadre'].id}").status_code == 404
+    assert client.get(f"/office/cadres?village={world.dongcun.id}").status_code == 404
+    assert client.get(f"/office/?town={world.other_town.id}").status_code == 404
+    assert client.get(f"/office/villages/{world.shamao.id}/map").status_code == 404
+    assert client.get(f"/office/overdue?cadre={world.users['chengzi_cadre'].id}").status_code == 200
 
 
 def test_another_town_supervisor_sees_nothing_of_this_town(world, login):
     client = login("other_supervisor")
-    assert "城子村" not in client.get("/coverage/").get_data(as_text=True)
-    assert client.get(f"/coverage/households/{world.h_chengzi.id}").status_code == 404
+    assert "城子村" not in client.get("/office/").get_data(as_text=True)
+    assert client.get(f"/office/households/{world.h_chengzi.id}").status_code == 404
 
 
 def test_overview_shows_counts_trend_and_drilldown_links(world, login):
     add_visit(world.h_chengzi, world.users["chengzi_cadre"], utcnow() - timedelta(hours=1))
-    page = login("town_supervisor").get("/coverage/").get_data(as_text=True)
+    page = login("town_supervisor").get("/office/").get_data(as_text=True)
     assert "1/1" in page and "<svg" in page
-    assert "/coverage/overdue?period=" in page and f"village={world.shamao.id}" in page
+    assert "/office/overdue?period=" in page and f"village={world.shamao.id}" in page
 
 
 def test_bad_period_and_cursor_answer_400(world, login):
     client = login("town_supervisor")
-    assert client.get("/coverage/?period=2025-13").status_code == 400
-    assert client.get("/coverage/?period=2999-01").status_code == 400
-    assert client.get("/coverage/overdue?after=!!").status_code == 400
-    assert client.get("/coverage/overdue?klass=E").status_code == 400
+    assert client.get("/office/?period=2025-13").status_code == 400
+    assert client.get("/office/?period=2999-01").status_code == 400
+    assert client.get("/office/overdue?after=!!").status_code == 400
+    assert client.get("/office/overdue?klass=E").status_code == 400
 
 
 def test_overdue_list_pages_by_keyset(world, login, app):
@@ -356,13 +352,13 @@ def test_overdue_list_pages_by_keyset(world, login, app):
         )
     db.session.commit()
     client = login("chengzi_supervisor")
-    first = client.get(f"/coverage/overdue?village={world.chengzi.id}").get_data(as_text=True)
-    assert first.count("/coverage/households/") == 50
+    first = client.get(f"/office/overdue?village={world.chengzi.id}").get_data(as_text=True)
+    assert first.count("/office/households/") == 50
     cursor = first.split("after=")[1].split('"')[0].split("&")[0]
-    second = client.get(f"/coverage/overdue?village={world.chengzi.id}&after={cursor}").get_data(
+    second = client.get(f"/office/overdue?village={world.chengzi.id}&after={cursor}").get_data(
         as_text=True
     )
-    assert second.count("/coverage/households/") == 11
+    assert second.count("/office/households/") == 11
 
 
 def test_cadre_page_shows_device_status(world, login):
@@ -375,7 +371,7 @@ def test_cadre_page_shows_device_status(world, login):
         )
     )
     db.session.commit()
-    page = login("chengzi_supervisor").get("/coverage/cadres").get_data(as_text=True)
+    page = login("chengzi_supervisor").get("/office/cadres").get_data(as_text=True)
     assert "chengzi_cadre" in page and "3" in page and "2" in page
 
 
@@ -405,7 +401,7 @@ def test_household_timeline_shows_photos_crops_and_changes(world, login):
     db.session.commit()
     client = login("town_supervisor")
     client.patch(f"/api/households/{world.h_chengzi.id}", json={"klass": "C"})
-    page = client.get(f"/coverage/households/{world.h_chengzi.id}").get_data(as_text=True)
+    page = client.get(f"/office/households/{world.h_chengzi.id}").get_data(as_text=True)
     assert "猕猴桃长势好" in page
     assert f"/api/photos/{photo.uuid}/thumb" in page
     assert "0.50" in page and "2,000.00" in page
@@ -434,7 +430,7 @@ def test_needs_action_lists_events_worse_and_conflicts_oldest_first(world, login
         world.h_chengzi, cadre, now - timedelta(days=1), situation={"health": "same"}
     )  # nothing
     client = login("town_supervisor")
-    page = client.get("/coverage/needs-action").get_data(as_text=True)
+    page = client.get("/office/needs-action").get_data(as_text=True)
     assert page.index("户主2") < page.index("户主1")  # the disaster is older
     assert len(db.session.scalars(select(NeedsAction)).all()) == 2
 
@@ -452,26 +448,26 @@ def test_an_open_conflict_needs_action_until_handled(world, login):
     )
     db.session.commit()
     client = login("chengzi_supervisor")
-    page = client.get("/coverage/needs-action").get_data(as_text=True)
-    assert "户主1" in page and f"/coverage/conflicts?household={world.h_chengzi.id}" in page
+    page = client.get("/office/needs-action").get_data(as_text=True)
+    assert "户主1" in page and f"/office/conflicts?household={world.h_chengzi.id}" in page
     token = _form_token(page)
     refused = client.post(
-        f"/coverage/needs-action/{world.h_shamao.id}/handled",
+        f"/office/needs-action/{world.h_shamao.id}/handled",
         data={"csrf_token": token, "note": "x"},
     )
     assert refused.status_code == 404
     assert (
         client.post(
-            f"/coverage/needs-action/{world.h_chengzi.id}/handled", data={"note": "x"}
+            f"/office/needs-action/{world.h_chengzi.id}/handled", data={"note": "x"}
         ).status_code
         == 400
     )
     done = client.post(
-        f"/coverage/needs-action/{world.h_chengzi.id}/handled",
+        f"/office/needs-action/{world.h_chengzi.id}/handled",
         data={"csrf_token": token, "note": "已电话核实"},
     )
     assert done.status_code == 302
-    assert "户主1" not in client.get("/coverage/needs-action").get_data(as_text=True)
+    assert "户主1" not in client.get("/office/needs-action").get_data(as_text=True)
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "handle"))
     assert event.entity_id == world.h_chengzi.id and event.reason == "已电话核实"
     item = db.session.scalar(select(NeedsAction))
@@ -483,7 +479,7 @@ def test_an_open_conflict_needs_action_until_handled(world, login):
 
 def test_admin_edits_town_settings_with_validation_and_audit(world, login):
     admin = login("admin")
-    url = f"/coverage/towns/{world.town.id}/settings"
+    url = f"/office/towns/{world.town.id}/settings"
     form = admin.get(url)
     assert form.status_code == 200
     token = _form_token(form.get_data(as_text=True))
@@ -510,15 +506,15 @@ def test_admin_edits_town_settings_with_validation_and_audit(world, login):
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.entity == "town"))
     assert event.before["rhythm_days"]["B"] == 60 and event.after["flag_distance_m"] == 800
     assert login("town_supervisor").get(url).status_code == 403
-    assert admin.get("/coverage/towns/999/settings").status_code == 404
+    assert admin.get("/office/towns/999/settings").status_code == 404
 
 
 def test_an_admin_sees_one_row_per_town_then_the_villages_of_one(world, login):
     client = login("admin")
-    page = client.get("/coverage/").get_data(as_text=True)
+    page = client.get("/office/").get_data(as_text=True)
     assert "太河镇" in page and "寨里镇" in page and "城子村" not in page
     assert f"town={world.town.id}" in page
-    town = client.get(f"/coverage/?town={world.town.id}").get_data(as_text=True)
+    town = client.get(f"/office/?town={world.town.id}").get_data(as_text=True)
     assert "城子村" in town and "纱帽村" in town and "东村" not in town
 
 
@@ -534,7 +530,7 @@ def test_village_map_draws_households_and_visit_fixes(world, login):
     )
     page = (
         login("chengzi_supervisor")
-        .get(f"/coverage/villages/{world.chengzi.id}/map")
+        .get(f"/office/villages/{world.chengzi.id}/map")
         .get_data(as_text=True)
     )
     assert "<svg" in page and page.count("<rect x=") == 1 and page.count("<circle") == 1

@@ -149,7 +149,7 @@ def test_the_past_overdue_list_reads_the_snapshot(world, login):
     listed = db.session.scalars(stats.village_order(stats.overdue_query(scope, MARCH, NOW), None))
     assert listed.all() == [world.h_shamao]
     assert db.session.scalars(stats.overdue_query(scope, MARCH, NOW, klass="C")).all() == []
-    page = login("town_supervisor").get("/coverage/overdue?period=2025-03")
+    page = login("town_supervisor").get("/office/overdue?period=2025-03")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert world.h_shamao.code in text and world.h_chengzi.code not in text

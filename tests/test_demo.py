@@ -240,4 +240,4 @@ def test_the_demo_history_is_counted_flagged_and_partly_dealt_with(app, login):
         select(func.count()).select_from(VisitMonth).where(VisitMonth.month == 202610)
     )
     assert 0.3 < grid.total.coverage < 1  # A households are visited quarterly
-    assert login("supervisor", DEMO_PASSWORD).get("/coverage/?period=2026-10").status_code == 200
+    assert login("supervisor", DEMO_PASSWORD).get("/office/?period=2026-10").status_code == 200

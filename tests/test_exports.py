@@ -73,7 +73,7 @@ def _march_visits(world):
 def test_visits_with_crops_xlsx_for_a_village_and_month(world, login):
     _march_visits(world)
     client = login("town_supervisor")
-    response = client.get(f"/coverage/export/visits.xlsx?period=2025-03&village={world.chengzi.id}")
+    response = client.get(f"/office/export/visits.xlsx?period=2025-03&village={world.chengzi.id}")
     rows = _xlsx_rows(response)
     header, body = rows[0], rows[1:]
     assert header[0] == "走访时间" and "预计收入（元）" in header
@@ -94,27 +94,25 @@ def test_visits_with_crops_xlsx_for_a_village_and_month(world, login):
 
 def test_visits_csv_has_a_bom_and_the_same_rows(world, login):
     _march_visits(world)
-    response = login("town_supervisor").get("/coverage/export/visits.csv?period=2025-03")
+    response = login("town_supervisor").get("/office/export/visits.csv?period=2025-03")
     rows = _csv_rows(response)
     assert len(rows) == 1 + 4  # 城子村 3 rows, 纱帽村 1
     assert rows[1][0] == "2025-03-01 00:00"
     assert _filename(response).endswith("2025年03月.csv")
-    year = _csv_rows(login("town_supervisor").get("/coverage/export/visits.csv?period=2025"))
+    year = _csv_rows(login("town_supervisor").get("/office/export/visits.csv?period=2025"))
     assert len(year) == 1 + 5
 
 
 def test_coverage_table_export(world, login):
     _march_visits(world)
-    rows = _xlsx_rows(login("town_supervisor").get("/coverage/export/coverage.xlsx?period=2025-03"))
+    rows = _xlsx_rows(login("town_supervisor").get("/office/export/coverage.xlsx?period=2025-03"))
     header = rows[0]
     assert header == ("镇", "村", "类别", "户数", "已走访", "逾期", "覆盖率%")
     chengzi_b = next(r for r in rows if r[1] == "城子村" and r[2] == "B")
     assert chengzi_b[3:] == (1, 1, 0, 100.0)
     total = next(r for r in rows if r[1] == "合计")
     assert total[3:6] == (2, 2, 0)
-    csv_rows = _csv_rows(
-        login("town_supervisor").get("/coverage/export/coverage.csv?period=2025-03")
-    )
+    csv_rows = _csv_rows(login("town_supervisor").get("/office/export/coverage.csv?period=2025-03"))
     assert csv_rows[0][0] == "镇" and len(csv_rows) == len(rows)
 
 
@@ -123,37 +121,37 @@ def test_overdue_export_lists_households_with_cadres(world, login):
     add_visit(world.h_chengzi, world.users["chengzi_cadre"], now - timedelta(days=10))
     db.session.add(Household(code="H9999", village=world.chengzi, head_name="从未走访", klass="D"))
     db.session.commit()
-    rows = _xlsx_rows(login("town_supervisor").get("/coverage/export/overdue.xlsx"))
+    rows = _xlsx_rows(login("town_supervisor").get("/office/export/overdue.xlsx"))
     names = sorted(row[1] for row in rows[1:])
     assert names == ["从未走访", "户主2"]
     shamao = next(r for r in rows if r[1] == "户主2")
     assert shamao[7] == "shamao_cadre" and shamao[5] is None
-    csv_rows = _csv_rows(login("chengzi_supervisor").get("/coverage/export/overdue.csv"))
+    csv_rows = _csv_rows(login("chengzi_supervisor").get("/office/export/overdue.csv"))
     assert [r[1] for r in csv_rows[1:]] == ["从未走访"]
 
 
 def test_exports_obey_scope(world, login):
     _march_visits(world)
     client = login("chengzi_supervisor")
-    rows = _csv_rows(client.get("/coverage/export/visits.csv?period=2025-03"))
+    rows = _csv_rows(client.get("/office/export/visits.csv?period=2025-03"))
     assert {r[2] for r in rows[1:]} == {"城子村"}
     assert (
         client.get(
-            f"/coverage/export/visits.csv?period=2025-03&village={world.shamao.id}"
+            f"/office/export/visits.csv?period=2025-03&village={world.shamao.id}"
         ).status_code
         == 404
     )
-    assert client.get("/coverage/export/secrets.csv").status_code == 404
-    assert client.get("/coverage/export/coverage.pdf").status_code == 404
-    assert client.get("/coverage/export/coverage.csv?period=2025").status_code == 400
-    assert login("chengzi_cadre").get("/coverage/export/visits.csv").status_code == 403
+    assert client.get("/office/export/secrets.csv").status_code == 404
+    assert client.get("/office/export/coverage.pdf").status_code == 404
+    assert client.get("/office/export/coverage.csv?period=2025").status_code == 400
+    assert login("chengzi_cadre").get("/office/export/visits.csv").status_code == 403
 
 
 def test_english_headers_when_english_is_chosen(world, login):
     _march_visits(world)
     client = login("town_supervisor")
     client.client.set_cookie("lang", "en")
-    rows = _csv_rows(client.get("/coverage/export/visits.csv?period=2025-03"))
+    rows = _csv_rows(client.get("/office/export/visits.csv?period=2025-03"))
     assert rows[0][0] == "Visit time"
 
 

@@ -168,24 +168,23 @@ def test_flags_page_filters_and_checking_is_audited(world, login):
     mine = visit(world, where=None)
     foreign = visit(world, where=None, household=world.h_shamao, cadre=world.users["shamao_cadre"])
     client = login("chengzi_supervisor")
-    page = client.get("/coverage/flags").get_data(as_text=True)
+    page = client.get("/office/flags").get_data(as_text=True)
     assert "户主1" in page and "户主2" not in page
-    assert "户主1" not in client.get("/coverage/flags?kind=device_time").get_data(as_text=True)
-    assert client.get("/coverage/flags?kind=nonsense").status_code == 400
+    assert "户主1" not in client.get("/office/flags?kind=device_time").get_data(as_text=True)
+    assert client.get("/office/flags?kind=nonsense").status_code == 400
     token = page.split('name="csrf_token" value="')[1].split('"')[0]
     foreign_flag = db.session.scalar(select(VisitFlag.id).where(VisitFlag.visit_id == foreign.id))
     refused = client.post(
-        f"/coverage/flags/{foreign_flag}/check", data={"csrf_token": token, "comment": "x"}
+        f"/office/flags/{foreign_flag}/check", data={"csrf_token": token, "comment": "x"}
     )
     assert refused.status_code == 404
     flag_id = db.session.scalar(select(VisitFlag.id).where(VisitFlag.visit_id == mine.id))
     assert (
-        client.post(f"/coverage/flags/{flag_id}/check", data={"csrf_token": token}).status_code
-        == 400
+        client.post(f"/office/flags/{flag_id}/check", data={"csrf_token": token}).status_code == 400
     )
     done = client.post(
-        f"/coverage/flags/{flag_id}/check",
-        data={"csrf_token": token, "comment": "山里没信号，已电话核实", "next": "/coverage/flags"},
+        f"/office/flags/{flag_id}/check",
+        data={"csrf_token": token, "comment": "山里没信号，已电话核实", "next": "/office/flags"},
     )
     assert done.status_code == 302
     db.session.expire_all()
@@ -195,11 +194,11 @@ def test_flags_page_filters_and_checking_is_audited(world, login):
     )
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.entity == "visit_flag"))
     assert event.entity_id == flag_id and event.after["comment"].startswith("山里")
-    assert "户主1" not in client.get("/coverage/flags").get_data(as_text=True)
-    assert "山里没信号" in client.get("/coverage/flags?state=checked").get_data(as_text=True)
+    assert "户主1" not in client.get("/office/flags").get_data(as_text=True)
+    assert "山里没信号" in client.get("/office/flags?state=checked").get_data(as_text=True)
     assert (
         login("chengzi_cadre")
-        .post(f"/coverage/flags/{flag_id}/check", data={"csrf_token": token, "comment": "x"})
+        .post(f"/office/flags/{flag_id}/check", data={"csrf_token": token, "comment": "x"})
         .status_code
         == 403
     )

@@ -62,10 +62,8 @@ def test_an_open_report_puts_the_household_on_the_needs_action_page(world, login
     make_report(world.h_shamao, "need_help", True)
     client = app.test_client()
     client.post("/api/login", json={"username": "town_supervisor", "password": PASSWORD})
-    page = client.get("/coverage/needs-action").get_data(as_text=True)
+    page = client.get("/office/needs-action").get_data(as_text=True)
     assert world.h_shamao.head_name in page
     other = app.test_client()
     other.post("/api/login", json={"username": "chengzi_supervisor", "password": PASSWORD})
-    assert world.h_shamao.head_name not in other.get("/coverage/needs-action").get_data(
-        as_text=True
-    )
+    assert world.h_shamao.head_name not in other.get("/office/needs-action").get_data(as_text=True)

@@ -111,7 +111,7 @@ def test_the_supervisors_household_page_shows_measures_and_what_visits_saw(world
     ended = add(office, world.h_chengzi.id, kind="temporary_relief").get_json()["id"]
     office.post(f"/api/measures/{ended}/end", json={"ended_on": "2026-04-30"})
     results(login("chengzi_cadre"), [visit(world.h_chengzi.id, measures=["dibao"])])
-    page = office.get(f"/coverage/households/{world.h_chengzi.id}").get_data(as_text=True)
+    page = office.get(f"/office/households/{world.h_chengzi.id}").get_data(as_text=True)
     assert "低保" in page and "3,600.00 元/年" in page and "至今" in page
     assert "临时救助" in page and "2026-04-30" in page
     assert "落实的帮扶措施" in page
@@ -124,7 +124,7 @@ def test_the_phone_knows_the_same_measure_kinds_in_the_same_order():
 
 
 def form_post(client, url: str, household_id: int, **form):
-    page = client.get(f"/coverage/households/{household_id}").get_data(as_text=True)
+    page = client.get(f"/office/households/{household_id}").get_data(as_text=True)
     return client.post(url, data={"csrf_token": _form_token(page)} | form)
 
 
@@ -133,7 +133,7 @@ def test_the_office_adds_and_ends_a_measure_on_the_household_page(world, login):
     household = world.h_chengzi.id
     added = form_post(
         office,
-        f"/coverage/households/{household}/measures",
+        f"/office/households/{household}/measures",
         household,
         kind="public_welfare_post",
         detail="村保洁员",
@@ -147,10 +147,10 @@ def test_the_office_adds_and_ends_a_measure_on_the_household_page(world, login):
         "村保洁员",
         600000,
     )
-    page = office.get(f"/coverage/households/{household}").get_data(as_text=True)
+    page = office.get(f"/office/households/{household}").get_data(as_text=True)
     assert "公益岗位" in page and "6,000.00 元/年" in page
     ended = form_post(
-        office, f"/coverage/measures/{measure.id}/end", household, ended_on="2026-10-31"
+        office, f"/office/measures/{measure.id}/end", household, ended_on="2026-10-31"
     )
     assert ended.status_code == 302
     db.session.rollback()
@@ -173,7 +173,7 @@ def test_the_office_adds_and_ends_a_measure_on_the_household_page(world, login):
 def test_a_bad_form_gets_a_plain_sentence_and_changes_nothing(world, login, form, words):
     office = login("chengzi_supervisor")
     household = world.h_chengzi.id
-    answer = form_post(office, f"/coverage/households/{household}/measures", household, **form)
+    answer = form_post(office, f"/office/households/{household}/measures", household, **form)
     assert answer.status_code == 400
     text = answer.get_data(as_text=True)
     assert "请检查以下各项后重新提交" in text and words in text
@@ -184,7 +184,7 @@ def test_ending_twice_or_too_early_or_out_of_scope_is_refused(world, login):
     office = login("town_supervisor")
     household = world.h_shamao.id
     measure_id = add(office, household, started_on="2026-05-01").get_json()["id"]
-    url = f"/coverage/measures/{measure_id}/end"
+    url = f"/office/measures/{measure_id}/end"
     early = form_post(office, url, household, ended_on="2026-04-01")
     assert early.status_code == 422 and "不能早于" in early.get_data(as_text=True)
     assert form_post(office, url, household, ended_on="2026-06-01").status_code == 302
@@ -192,11 +192,11 @@ def test_ending_twice_or_too_early_or_out_of_scope_is_refused(world, login):
     village = login("chengzi_supervisor")
     chengzi = world.h_chengzi.id
     assert form_post(village, url, chengzi, ended_on="2026-07-01").status_code == 404
-    foreign = f"/coverage/households/{household}/measures"
+    foreign = f"/office/households/{household}/measures"
     refused = form_post(village, foreign, chengzi, kind="dibao", started_on="2026-05-01")
     assert refused.status_code == 404
     no_token = village.post(
-        f"/coverage/households/{chengzi}/measures",
+        f"/office/households/{chengzi}/measures",
         data={"kind": "dibao", "started_on": "2026-05-01"},
     )
     assert no_token.status_code == 400

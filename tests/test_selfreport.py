@@ -436,7 +436,7 @@ def test_response_times_are_shown_to_supervisors(world, login):
     summary = reports.summary(supervisor)
     assert summary["median_response_seconds"] == 65 * 60
     assert summary["unanswered"] == 1
-    html = page_client(login, "town_supervisor").get("/supervise/reports").get_data(as_text=True)
+    html = page_client(login, "town_supervisor").get("/office/reports").get_data(as_text=True)
     assert "1小时5分钟" in html
 
 
@@ -455,7 +455,7 @@ def form_token(html: str) -> str:
 
 def test_sign_in_page_and_roles(world, app):
     client = app.test_client()
-    assert client.get("/supervise/reports").status_code == 302
+    assert client.get("/office/reports").status_code == 302
     html = client.get("/login").get_data(as_text=True)
     bad = client.post(
         "/login",
@@ -468,18 +468,18 @@ def test_sign_in_page_and_roles(world, app):
             "username": "town_supervisor",
             "password": PASSWORD,
             "csrf_token": form_token(html),
-            "next": "/supervise/cards",
+            "next": "/office/cards",
         },
     )
-    assert ok.status_code == 302 and ok.headers["Location"].endswith("/supervise/cards")
-    assert client.get("/supervise/cards").status_code == 200
+    assert ok.status_code == 302 and ok.headers["Location"].endswith("/office/cards")
+    assert client.get("/office/cards").status_code == 200
     cadre = app.test_client()
     html = cadre.get("/login").get_data(as_text=True)
     cadre.post(
         "/login",
         data={"username": "chengzi_cadre", "password": PASSWORD, "csrf_token": form_token(html)},
     )
-    assert cadre.get("/supervise/reports").status_code == 403
+    assert cadre.get("/office/reports").status_code == 403
     no_token = app.test_client().post("/login", data={"username": "x", "password": "y"})
     assert no_token.status_code == 400
 
@@ -491,9 +491,9 @@ def test_village_card_sheet_issues_printable_cards(world, login, monkeypatch):
         tokens, "issue", lambda *a, **k: issued.append(real_issue(*a, **k)) or issued[-1]
     )
     client = page_client(login, "town_supervisor")
-    page = client.get(f"/supervise/villages/{world.chengzi.id}/cards").get_data(as_text=True)
+    page = client.get(f"/office/villages/{world.chengzi.id}/cards").get_data(as_text=True)
     sheet = client.post(
-        f"/supervise/villages/{world.chengzi.id}/cards",
+        f"/office/villages/{world.chengzi.id}/cards",
         data={"csrf_token": form_token(page), "mode": "missing"},
     )
     html = sheet.get_data(as_text=True)
@@ -504,12 +504,12 @@ def test_village_card_sheet_issues_printable_cards(world, login, monkeypatch):
     assert len(issued) == 1
     assert client.get(f"/r/{issued[0]}").status_code == 200
     again = client.post(
-        f"/supervise/villages/{world.chengzi.id}/cards",
+        f"/office/villages/{world.chengzi.id}/cards",
         data={"csrf_token": form_token(page), "mode": "missing"},
     )
     assert again.get_data(as_text=True).count('class="card"') == 0  # nothing left to print
     refused = client.post(
-        f"/supervise/villages/{world.chengzi.id}/cards",
+        f"/office/villages/{world.chengzi.id}/cards",
         data={"csrf_token": form_token(page), "mode": "all"},
     )
     assert refused.status_code == 302 and len(issued) == 1  # needs the confirmation box
@@ -518,26 +518,25 @@ def test_village_card_sheet_issues_printable_cards(world, login, monkeypatch):
 def test_supervisors_of_other_villages_get_404(world, login):
     report = make_report(world.h_shamao, "illness", True)
     client = page_client(login, "chengzi_supervisor")
-    html = client.get("/supervise/reports").get_data(as_text=True)
+    html = client.get("/office/reports").get_data(as_text=True)
     assert report.reference not in html
     for url in (
-        f"/supervise/reports/{report.id}",
-        f"/supervise/households/{world.h_shamao.id}/card",
-        f"/supervise/villages/{world.shamao.id}/cards",
+        f"/office/reports/{report.id}",
+        f"/office/households/{world.h_shamao.id}/card",
+        f"/office/villages/{world.shamao.id}/cards",
     ):
         assert client.get(url).status_code == 404
     other = page_client(login, "other_supervisor")
-    assert other.get(f"/supervise/reports/{report.id}").status_code == 404
+    assert other.get(f"/office/reports/{report.id}").status_code == 404
     assert (
-        page_client(login, "town_supervisor").get(f"/supervise/reports/{report.id}").status_code
-        == 200
+        page_client(login, "town_supervisor").get(f"/office/reports/{report.id}").status_code == 200
     )
 
 
 def test_household_card_reissue_needs_confirmation_then_invalidates(world, login):
     old = issue(world.h_chengzi)
     client = page_client(login, "chengzi_supervisor")
-    url = f"/supervise/households/{world.h_chengzi.id}/card"
+    url = f"/office/households/{world.h_chengzi.id}/card"
     page = client.get(url).get_data(as_text=True)
     assert "失效" in page  # the warning that the card on the door stops working
     assert client.post(url, data={"csrf_token": form_token(page)}).status_code == 302

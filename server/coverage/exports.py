@@ -15,7 +15,6 @@ from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import quote
 
-from flask import Response, abort, stream_with_context
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
@@ -24,10 +23,9 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import KLASSES, Assignment, CropRecord, Household, User, Visit
+from ..models import utcnow as now
 from . import labels, stats
-from .labels import period_title
 from .periods import local_zone
-from .web import bp, klass_arg, now, period_arg, scope_arg, supervisor_page
 
 BATCH = 5000
 CHUNK = 256 * 1024
@@ -342,39 +340,3 @@ def content_disposition(filename: str) -> str:
     """An ASCII fallback name and the real (Chinese) one, per RFC 6266 / RFC 5987."""
     fallback = "".join(c if c.isascii() and c not in '"\\;' else "_" for c in filename)
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
-
-
-# --- the view ----------------------------------------------------------------------------
-
-EXPORTS = {
-    "coverage": N_("Coverage"),
-    "overdue": N_("Overdue households"),
-    "visits": N_("Visits and crops"),
-}
-
-
-def _scope_label(scope) -> str:
-    if len(scope.villages) == 1:
-        return f"{scope.groups[0][0].name}{scope.villages[0].name}"
-    return "、".join(town.name for town, _villages in scope.groups)
-
-
-@bp.get("/export/<what>.<fmt>")
-@supervisor_page
-def export(what: str, fmt: str):
-    if what not in EXPORTS or fmt not in FORMATS:
-        abort(404)
-    period = period_arg(allow_year=(what == "visits"))
-    scope, klass = scope_arg(), klass_arg()
-    rows = {
-        "coverage": lambda: coverage_rows(scope, period),
-        "overdue": lambda: overdue_rows(scope, period, klass),
-        "visits": lambda: visit_rows(scope, period),
-    }[what]()
-    title = _(EXPORTS[what])
-    filename = f"{title}_{_scope_label(scope)}_{period_title(period)}.{fmt}"
-    body = csv_chunks(rows) if fmt == "csv" else xlsx_chunks(rows, title)
-    response = Response(stream_with_context(body), mimetype=FORMATS[fmt])
-    response.headers["Content-Disposition"] = content_disposition(filename)
-    response.headers["Cache-Control"] = "no-store"
-    return response

@@ -6,6 +6,17 @@ which hold the rules and have no pages of their own. A page module registers its
 `bp` with `@office_page` and, when it belongs in the navigation, adds an entry to `NAV`.
 """
 
+from . import (  # noqa: F401 (their pages join bp)
+    cards,
+    conflicts,
+    coverage,
+    exports,
+    measures,
+    reports,
+    review,
+    town_settings,
+)
+from .redirects import bp as redirects_bp
 from .site import NAV, NavEntry, bp, office_page
 
-__all__ = ["NAV", "NavEntry", "bp", "office_page"]
+__all__ = ["NAV", "NavEntry", "bp", "office_page", "redirects_bp"]

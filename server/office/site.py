@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from functools import wraps
 
 from flask import Blueprint, current_app, redirect, request, url_for
+from flask_babel import lazy_gettext as _
 from flask_login import current_user
 
 from .. import access
@@ -20,9 +21,20 @@ class NavEntry:
     roles: tuple[str, ...] = OFFICE_ROLES
 
 
-# The navigation, in order. Page modules append their entries; entries whose endpoint is
+# The navigation, in order: the daily pages first, here in one list so their order does not
+# hang on import order; later page modules append their entries. Entries whose endpoint is
 # not registered (a feature not built yet) are left out when the page is drawn.
-NAV: list[NavEntry] = []
+NAV: list[NavEntry] = [
+    NavEntry("office.overview", _("Overview")),
+    NavEntry("office.households", _("Registry")),
+    NavEntry("office.cadres", _("Cadres responsible")),
+    NavEntry("office.overdue", _("Overdue")),
+    NavEntry("office.needs_action", _("Needs action")),
+    NavEntry("office.flags", _("Flags")),
+    NavEntry("office.conflicts", _("Conflicts")),
+    NavEntry("office.reports_page", _("Self-reports")),
+    NavEntry("office.cards_index", _("Door cards")),
+]
 
 
 def office_page(view):

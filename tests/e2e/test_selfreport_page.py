@@ -155,10 +155,10 @@ def test_printed_card_sheet_has_clean_a4_pages(world, live_server, browser, tmp_
     page = context.new_page()
     sign_in(page, live_server, "chengzi_supervisor")
     add_reports(world)
-    page.goto(f"{live_server}/supervise/reports")
+    page.goto(f"{live_server}/office/reports")
     assert page.locator("tbody tr").count() == 4
     page.screenshot(path=shots / "selfreport-supervisor-reports.png", full_page=True)
-    page.goto(f"{live_server}/supervise/villages/{world.chengzi.id}/cards")
+    page.goto(f"{live_server}/office/villages/{world.chengzi.id}/cards")
     with page.expect_navigation():
         page.click("form:has(input[value=missing]) button")
     assert page.locator("article.card").count() == 7

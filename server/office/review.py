@@ -9,18 +9,19 @@ from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..auth import check_form_csrf, safe_next
+from ..coverage import needs
+from ..coverage.flags import FLAG_KINDS
 from ..extensions import db
 from ..models import DataConflict, Household, NeedsAction, Visit, VisitFlag, utcnow
-from . import needs
-from .flags import FLAG_KINDS
-from .web import PAGE_SIZE, after_arg, bp, next_cursor, scope_arg, supervisor_page
+from .site import office_page
+from .web import PAGE_SIZE, after_arg, bp, next_cursor, scope_arg
 
 FLAG_STATES = ("open", "checked", "all")
 COMMENT_MAX = 500
 
 
 @bp.get("/flags")
-@supervisor_page
+@office_page
 def flags():
     scope = scope_arg()
     kind = request.args.get("kind") or None
@@ -48,7 +49,7 @@ def flags():
         query = query.where(VisitFlag.id < after)
     rows = db.session.scalars(query.order_by(VisitFlag.id.desc()).limit(PAGE_SIZE + 1)).all()
     return render_template(
-        "coverage/flags.html",
+        "office/flags.html",
         scope=scope,
         rows=rows[:PAGE_SIZE],
         next_after=next_cursor(rows, lambda f: f.id),
@@ -67,7 +68,7 @@ def _form_text(name: str) -> str:
 
 
 @bp.post("/flags/<int:flag_id>/check")
-@supervisor_page
+@office_page
 def check_flag(flag_id: int):
     check_form_csrf()
     scope = scope_arg()
@@ -94,7 +95,7 @@ def check_flag(flag_id: int):
 
 
 @bp.get("/needs-action")
-@supervisor_page
+@office_page
 def needs_action():
     scope = scope_arg()
     needs.refresh()
@@ -118,7 +119,7 @@ def needs_action():
         items.setdefault(item.household_id, []).append(item)
     last = shown[-1] if len(rows) > PAGE_SIZE else None
     return render_template(
-        "coverage/needs_action.html",
+        "office/needs_action.html",
         scope=scope,
         rows=[(households[r.household_id], r, items.get(r.household_id, [])) for r in shown],
         next_after=f"{last.oldest.isoformat()}|{last.household_id}" if last else None,
@@ -143,7 +144,7 @@ def _needs_cursor():
 
 
 @bp.post("/needs-action/<int:household_id>/handled")
-@supervisor_page
+@office_page
 def mark_handled(household_id: int):
     check_form_csrf()
     scope = scope_arg()
@@ -154,4 +155,4 @@ def mark_handled(household_id: int):
         abort(404)
     needs.mark_handled(household.id, _form_text("note"), current_user)
     db.session.commit()
-    return redirect(safe_next(request.form.get("next") or url_for("coverage.needs_action")))
+    return redirect(safe_next(request.form.get("next") or url_for("office.needs_action")))

@@ -15,7 +15,8 @@ from ..errors import ApiError
 from ..extensions import db
 from ..measures import measure_in_scope, start_measure, stop_measure
 from ..schemas.households import MeasureInSchema
-from .web import bp, supervisor_page
+from .site import office_page
+from .web import bp
 
 
 def _labels() -> dict:
@@ -45,11 +46,11 @@ def _fen(yuan: str) -> int | None | str:
 
 
 def _back(household_id: int):
-    return redirect(url_for("coverage.household", household_id=household_id) + "#measures")
+    return redirect(url_for("office.household", household_id=household_id) + "#measures")
 
 
 @bp.post("/households/<int:household_id>/measures")
-@supervisor_page
+@office_page
 def add_measure_form(household_id: int):
     check_form_csrf()
     household = access.get_household(current_user, household_id)
@@ -71,7 +72,7 @@ def add_measure_form(household_id: int):
 
 
 @bp.post("/measures/<int:measure_id>/end")
-@supervisor_page
+@office_page
 def end_measure_form(measure_id: int):
     check_form_csrf()
     measure = measure_in_scope(measure_id)

@@ -9,7 +9,8 @@ from ..auth import check_form_csrf
 from ..extensions import db
 from ..models import KLASSES, Town
 from ..settings import for_town
-from .web import bp, supervisor_page
+from .site import office_page
+from .web import bp
 
 LIMITS = {
     "flag_distance_m": (50, 100_000),
@@ -44,7 +45,7 @@ def _stored(data: dict) -> dict:
 
 
 @bp.route("/towns/<int:town_id>/settings", methods=["GET", "POST"])
-@supervisor_page
+@office_page
 def town_settings(town_id: int):
     access.require(current_user.role == "admin")
     town = db.session.get(Town, town_id)
@@ -63,10 +64,10 @@ def town_settings(town_id: int):
             town.settings = _stored(data)
             audit.record("update", "town", town.id, *audit.diff(before, for_town(town)))
             db.session.commit()
-            return redirect(url_for("coverage.town_settings", town_id=town.id, saved=1))
+            return redirect(url_for("office.town_settings", town_id=town.id, saved=1))
     status = 422 if errors else 200
     page = render_template(
-        "coverage/town_settings.html",
+        "office/town_settings.html",
         town=town,
         values=values,
         errors=errors,

@@ -1,6 +1,7 @@
-"""Supervisor and admin pages: the reports list with response times, and door cards."""
+"""门牌码: the door cards whose QR code opens a household's self-report page; issuing,
+printing and revoking them (the tokens' rules are in server/selfreport/tokens.py)."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -8,65 +9,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from .. import access
-from ..auth import check_form_csrf, csrf_token, page_login_required
+from ..auth import check_form_csrf
 from ..extensions import db
-from ..models import Household, HouseholdLink, Village, utcnow
-from . import reports, tokens
-from .api import photo_response
-from .cards import card_for
-from .labels import CATEGORY_LABELS, PRIORITY_LABELS, STATUS_LABELS
-
-bp = Blueprint("selfreport_staff", __name__, url_prefix="/supervise")
-
-
-@bp.before_request
-@page_login_required
-def _staff_only():
-    access.require(access.can_manage_links(current_user))
-
-
-@bp.after_request
-def _not_cached(response):
-    """Personal data, and on card sheets links shown only once: nothing kept by the browser."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
-@bp.context_processor
-def _page_context():
-    return {
-        "csrf_token": csrf_token(),
-        "categories": CATEGORY_LABELS,
-        "statuses": STATUS_LABELS,
-        "priorities": PRIORITY_LABELS,
-    }
-
-
-@bp.get("/reports")
-def reports_page():
-    status = request.args.get("status", "open")
-    if status not in ("open", "handled", "all"):
-        status = "open"
-    rows = reports.tasks(current_user, status, limit=500)
-    return render_template(
-        "selfreport/reports.html",
-        rows=rows,
-        status=status,
-        summary=reports.summary(current_user),
-        now=utcnow(),
-    )
-
-
-@bp.get("/reports/<int:report_id>")
-def report_page(report_id: int):
-    report = access.get_report(current_user, report_id)
-    return render_template("selfreport/report.html", report=report, now=utcnow())
-
-
-@bp.get("/reports/<int:report_id>/photo")
-def report_photo(report_id: int):
-    return photo_response(access.get_report(current_user, report_id))
+from ..models import Household, HouseholdLink, Village
+from ..selfreport import reports, tokens
+from ..selfreport.cards import card_for
+from .site import bp, office_page
 
 
 def _link_counts(village_ids) -> dict:
@@ -88,10 +36,11 @@ def _link_counts(village_ids) -> dict:
 
 
 @bp.get("/cards")
+@office_page
 def cards_index():
     villages = list(db.session.scalars(access.villages(current_user)))
     counts = _link_counts([v.id for v in villages])
-    return render_template("selfreport/cards_index.html", villages=villages, counts=counts)
+    return render_template("office/cards_index.html", villages=villages, counts=counts)
 
 
 def _village_households(village: Village) -> list[Household]:
@@ -115,13 +64,14 @@ def _live_links(households) -> dict:
 
 
 @bp.get("/villages/<int:village_id>/cards")
+@office_page
 def village_cards(village_id: int):
     village = access.get_village(current_user, village_id)
     households = _village_households(village)
     links = _live_links(households)
     missing = [h for h in households if tokens.needs_card(links.get(h.id))]
     return render_template(
-        "selfreport/village_cards.html",
+        "office/village_cards.html",
         village=village,
         households=households,
         links=links,
@@ -140,6 +90,7 @@ def _print_sheet(households, title: str, back: str):
 
 
 @bp.post("/villages/<int:village_id>/cards")
+@office_page
 def issue_village_cards(village_id: int):
     check_form_csrf()
     village = access.get_village(current_user, village_id)
@@ -147,20 +98,21 @@ def issue_village_cards(village_id: int):
     if request.form.get("mode") == "all":
         if request.form.get("confirm") != "yes":
             flash(_("Tick the box to confirm that every card now on a door will stop working."))
-            return redirect(url_for(".village_cards", village_id=village.id))
+            return redirect(url_for("office.village_cards", village_id=village.id))
         chosen = households
     else:
         links = _live_links(households)
         chosen = [h for h in households if tokens.needs_card(links.get(h.id))]
-    back = url_for(".village_cards", village_id=village.id)
+    back = url_for("office.village_cards", village_id=village.id)
     return _print_sheet(chosen, village.name, back)
 
 
 @bp.get("/households/<int:household_id>/card")
+@office_page
 def household_card(household_id: int):
     household = access.get_household(current_user, household_id)
     return render_template(
-        "selfreport/household_card.html",
+        "office/household_card.html",
         household=household,
         link=tokens.live_link(household),
         recent=reports.tasks(current_user, "all", household.id, limit=20),
@@ -168,6 +120,7 @@ def household_card(household_id: int):
 
 
 @bp.post("/households/<int:household_id>/card")
+@office_page
 def issue_household_card(household_id: int):
     check_form_csrf()
     household = access.get_household(current_user, household_id)
@@ -178,16 +131,17 @@ def issue_household_card(household_id: int):
         and request.form.get("confirm") != "yes"
     ):
         flash(_("Tick the box to confirm that the card now on the door will stop working."))
-        return redirect(url_for(".household_card", household_id=household.id))
-    back = url_for(".household_card", household_id=household.id)
+        return redirect(url_for("office.household_card", household_id=household.id))
+    back = url_for("office.household_card", household_id=household.id)
     return _print_sheet([household], household.village.name, back)
 
 
 @bp.post("/households/<int:household_id>/card/revoke")
+@office_page
 def revoke_household_card(household_id: int):
     check_form_csrf()
     household = access.get_household(current_user, household_id)
     if tokens.revoke(household, current_user):
         flash(_("The card no longer works. Issue a new one when the family needs it."))
     db.session.commit()
-    return redirect(url_for(".household_card", household_id=household.id))
+    return redirect(url_for("office.household_card", household_id=household.id))

@@ -1,22 +1,21 @@
-"""What every coverage page shares: the blueprint, who may open it, and reading its query."""
+"""Reading an office page's query (month, class, villages, page cursor) and the template
+helpers the pages share."""
 
 from collections import defaultdict
 from datetime import datetime
-from functools import wraps
 
-from flask import Blueprint, abort, redirect, request, url_for
+from flask import abort, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 
 from .. import access, pagination
+from ..coverage import labels
+from ..coverage.periods import Period, local_zone, parse
+from ..coverage.stats import Scope
 from ..errors import ApiError
 from ..extensions import db
 from ..models import KLASSES, utcnow
-from . import labels
-from .periods import Period, local_zone, parse
-from .stats import Scope
-
-bp = Blueprint("coverage", __name__, url_prefix="/coverage")
+from .site import bp
 
 
 @bp.record_once
@@ -31,26 +30,6 @@ def register_helpers(state) -> None:
 
 
 PAGE_SIZE = 50
-
-
-@bp.after_request
-def _no_store(response):
-    """These pages hold names and phone numbers: no copy in any cache."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def supervisor_page(view):
-    """Supervisors and admins; a cadre gets 403, someone signed out the sign-in form."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("signin.login_form", next=request.full_path))
-        access.require(current_user.role in ("admin", "supervisor"))
-        return view(*args, **kwargs)
-
-    return wrapper
 
 
 def now() -> datetime:

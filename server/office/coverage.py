@@ -8,6 +8,9 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from .. import access
+from ..coverage import stats
+from ..coverage.charts import map_svg, trend_svg
+from ..coverage.periods import local_zone, recent_months
 from ..extensions import db
 from ..models import (
     MEASURE_KINDS,
@@ -23,9 +26,7 @@ from ..models import (
     utcnow,
 )
 from ..schedule import next_due
-from . import stats
-from .charts import map_svg, trend_svg
-from .periods import local_zone, recent_months
+from .site import office_page
 from .web import (
     PAGE_SIZE,
     after_arg,
@@ -36,14 +37,13 @@ from .web import (
     now,
     period_arg,
     scope_arg,
-    supervisor_page,
 )
 
 TREND_MONTHS = 12
 
 
 @bp.get("/")
-@supervisor_page
+@office_page
 def overview():
     period, scope = period_arg(), scope_arg()
     grids = stats.grids(scope, period, now())
@@ -52,7 +52,7 @@ def overview():
     labels = [format_date(m.start.astimezone(local_zone()), "MMM") for m in months]
     chart = trend_svg(labels, series, _("Coverage by month and class")) if series else ""
     return render_template(
-        "coverage/overview.html",
+        "office/overview.html",
         period=period,
         grids=grids,
         scope=scope,
@@ -80,12 +80,12 @@ def _towns_for_selector():
 
 
 @bp.get("/cadres")
-@supervisor_page
+@office_page
 def cadres():
     period, scope = period_arg(), scope_arg()
     rows = stats.cadre_page(scope, period, now(), after_arg(), PAGE_SIZE)
     return render_template(
-        "coverage/cadres.html",
+        "office/cadres.html",
         period=period,
         scope=scope,
         rows=rows[:PAGE_SIZE],
@@ -95,7 +95,7 @@ def cadres():
 
 
 @bp.get("/overdue")
-@supervisor_page
+@office_page
 def overdue():
     period, scope, klass = period_arg(), scope_arg(), klass_arg()
     cadre = None
@@ -118,7 +118,7 @@ def overdue():
         .limit(PAGE_SIZE + 1)
     ).all()
     return render_template(
-        "coverage/overdue.html",
+        "office/overdue.html",
         period=period,
         scope=scope,
         klass=klass,
@@ -131,13 +131,13 @@ def overdue():
 
 
 @bp.get("/households/<int:household_id>")
-@supervisor_page
+@office_page
 def household(household_id: int):
     household = access.get_household(current_user, household_id)
     visits = _visit_page(household)
     visit_ids = [v.id for v in visits]
     return render_template(
-        "coverage/household.html",
+        "office/household.html",
         household=household,
         visits=visits[:PAGE_SIZE],
         next_after=next_cursor(visits, lambda v: v.id),
@@ -216,7 +216,7 @@ def _changes(household: Household) -> list[AuditEvent]:
 
 
 @bp.get("/villages/<int:village_id>/map")
-@supervisor_page
+@office_page
 def village_map(village_id: int):
     village = access.get_village(current_user, village_id)
     period = period_arg()
@@ -258,7 +258,7 @@ def village_map(village_id: int):
         )
     ]
     return render_template(
-        "coverage/map.html",
+        "office/map.html",
         village=village,
         period=period,
         svg=map_svg(home_points, visit_points, village.name),
