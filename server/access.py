@@ -1,7 +1,9 @@
 """The one place that says who may see what.
 
-Every query for households, members, assignments, visits, photos and self-reports starts
-here. An id outside the user's scope answers 404, exactly like an id that does not exist.
+Every query for households, members, assignments, visits, photos, self-reports, visit
+flags, data conflicts, needs-action items, support measures and door-card links starts here:
+each is seen by whoever may see its household. An id outside the user's scope answers 404,
+exactly like an id that does not exist.
 """
 
 from flask import abort
@@ -9,7 +11,21 @@ from sqlalchemy import Select, false, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from .extensions import db
-from .models import Assignment, Household, Member, Photo, SelfReport, User, Village, Visit
+from .models import (
+    Assignment,
+    DataConflict,
+    Household,
+    HouseholdLink,
+    Member,
+    NeedsAction,
+    Photo,
+    SelfReport,
+    SupportMeasure,
+    User,
+    Village,
+    Visit,
+    VisitFlag,
+)
 
 
 def active_assignments():
@@ -92,6 +108,51 @@ def reports(user: User) -> Select:
     return select(SelfReport).join(SelfReport.household).where(household_condition(user))
 
 
+def flags(user: User) -> Select:
+    """Visit flags, with their visit and household joined (pages filter on either)."""
+    return (
+        select(VisitFlag)
+        .join(Visit, Visit.id == VisitFlag.visit_id)
+        .join(Household, Household.id == Visit.household_id)
+        .where(household_condition(user))
+    )
+
+
+def conflicts(user: User) -> Select:
+    return (
+        select(DataConflict)
+        .join(Household, Household.id == DataConflict.household_id)
+        .where(household_condition(user))
+    )
+
+
+def needs_actions(user: User) -> Select:
+    """Needs-action items (待处理)."""
+    return (
+        select(NeedsAction)
+        .join(Household, Household.id == NeedsAction.household_id)
+        .where(household_condition(user))
+    )
+
+
+def measures(user: User) -> Select:
+    """Support measures (帮扶措施)."""
+    return (
+        select(SupportMeasure)
+        .join(Household, Household.id == SupportMeasure.household_id)
+        .where(household_condition(user))
+    )
+
+
+def links(user: User) -> Select:
+    """Door-card links (门牌码), live or revoked."""
+    return (
+        select(HouseholdLink)
+        .join(Household, Household.id == HouseholdLink.household_id)
+        .where(household_condition(user))
+    )
+
+
 def cadres(user: User) -> Select:
     """Cadres a user may assign: admins any; supervisors those of their town."""
     query = select(User).where(User.role == "cadre")
@@ -127,6 +188,18 @@ def get_cadre(user: User, cadre_id: int) -> User:
 
 def get_report(user: User, report_id: int) -> SelfReport:
     return _one_or_404(reports(user).where(SelfReport.id == report_id), report_id)
+
+
+def get_flag(user: User, flag_id: int) -> VisitFlag:
+    return _one_or_404(flags(user).where(VisitFlag.id == flag_id), flag_id)
+
+
+def get_conflict(user: User, conflict_id: int) -> DataConflict:
+    return _one_or_404(conflicts(user).where(DataConflict.id == conflict_id), conflict_id)
+
+
+def get_measure(user: User, measure_id: int) -> SupportMeasure:
+    return _one_or_404(measures(user).where(SupportMeasure.id == measure_id), measure_id)
 
 
 def can_edit_registry(user: User) -> bool:

@@ -61,12 +61,13 @@ def _changed_columns(obj) -> set[str]:
     return {name for name in candidates if _changed(obj, name)}
 
 
-def _registry_change(obj) -> tuple[Household | None, list[str]]:
+def _registry_change(obj, deleting: bool) -> tuple[Household | None, list[str]]:
     """The household whose registry data this pending object changes, and the mergeable
-    fields it changes; (None, []) when it changes none."""
+    fields it changes; (None, []) when it changes none. `deleting`: the object is marked for
+    deletion in this flush (before the flush its state does not say so yet)."""
     state = inspect(obj)
     if isinstance(obj, Household):
-        if state.pending or state.deleted:
+        if state.pending or deleting:
             return None, []
         changed = _changed_columns(obj) - NOT_REGISTRY_DATA
         if not changed:
@@ -76,7 +77,7 @@ def _registry_change(obj) -> tuple[Household | None, list[str]]:
         household = obj.household
         if household is None or inspect(household).pending:
             return None, []
-        if state.pending or state.deleted:
+        if state.pending or deleting:
             return household, []
         changed = _changed_columns(obj)
         if not changed:
@@ -90,8 +91,9 @@ def _registry_change(obj) -> tuple[Household | None, list[str]]:
 @event.listens_for(db.session, "before_flush")
 def _bump_versions(session: Session, flush_context, instances) -> None:
     touched: dict[Household, list[str]] = {}
-    for obj in [*session.new, *session.dirty, *session.deleted]:
-        household, fields = _registry_change(obj)
+    deleted = set(session.deleted)
+    for obj in [*session.new, *session.dirty, *deleted]:
+        household, fields = _registry_change(obj, obj in deleted)
         if household is not None:
             touched.setdefault(household, []).extend(fields)
     for household, fields in touched.items():

@@ -1,4 +1,10 @@
-"""The registry API: villages, households, members, cadre assignments."""
+"""The registry: villages, households, members, cadre assignments.
+
+The functions without a route are the rules (validation, scope, audit) that the JSON API
+below and the office pages (server/office/households.py) share; the caller commits. A
+household's version is not bumped here: the session hooks in server/changes.py give every
+changed household its new version, whoever writes.
+"""
 
 from flask import Blueprint, request
 from flask_login import current_user, login_required
@@ -8,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from . import access, audit, coverage, idcard, pagination
 from .errors import ApiError, json_body
 from .extensions import db
-from .models import Assignment, Household, Member, utcnow
+from .models import Assignment, Household, Member, User, utcnow
 from .schemas.households import (
     AssignSchema,
     HouseholdCreateSchema,
@@ -209,7 +215,13 @@ def create_household():
         422: {description: Invalid fields}
     """
     access.require(access.can_edit_registry(current_user))
-    data = HouseholdCreateSchema().load(json_body())
+    household = new_household(HouseholdCreateSchema().load(json_body()))
+    db.session.commit()
+    return detail(household), 201
+
+
+def new_household(data: dict) -> Household:
+    """A household with its members from validated data (HouseholdCreateSchema)."""
     _check_village(data["village_id"])
     if db.session.scalar(select(Household.id).where(Household.code == data["code"])):
         raise ApiError(
@@ -228,8 +240,7 @@ def create_household():
         household.id,
         after=snapshot(household, HOUSEHOLD_FIELDS) | {"members": len(members)},
     )
-    db.session.commit()
-    return detail(household), 201
+    return household
 
 
 @bp.patch("/households/<int:household_id>")
@@ -256,7 +267,14 @@ def edit_household(household_id: int):
     """
     household = _load_household(household_id)
     access.require(access.can_edit_registry(current_user))
-    data = HouseholdEditSchema().load(json_body())
+    change_household(household, HouseholdEditSchema().load(json_body()))
+    db.session.commit()
+    return detail(household)
+
+
+def change_household(household: Household, data: dict) -> bool:
+    """Validated data (HouseholdEditSchema, its reason included) onto the household; whether
+    anything changed. A class change goes into the class history with its reason."""
     reason = data.pop("reason", None)
     if "village_id" in data:
         _check_village(data["village_id"])
@@ -265,11 +283,9 @@ def edit_household(household_id: int):
         setattr(household, name, value)
     changed_before, changed_after = audit.diff(before, snapshot(household, HOUSEHOLD_FIELDS))
     if changed_after:
-        household.version += 1
         audit.record("update", "household", household.id, changed_before, changed_after, reason)
         coverage.household_changed(household, before, reason)
-    db.session.commit()
-    return detail(household)
+    return bool(changed_after)
 
 
 @bp.post("/households/<int:household_id>/members")
@@ -297,13 +313,25 @@ def add_member(household_id: int):
     """
     household = _load_household(household_id)
     access.require(access.can_edit_registry(current_user))
-    data = MemberInSchema().load(json_body())
-    member = _add_member(household, data, len(household.members))
-    household.version += 1
-    db.session.flush()
-    audit.record("create", "member", member.id, after=member_snapshot(member))
+    member = new_member(household, MemberInSchema().load(json_body()))
     db.session.commit()
     return MemberSchema().dump(member), 201
+
+
+def _refuse_duplicate(household: Household, id_number: str | None, member=None) -> None:
+    if any(m.id_number == id_number for m in household.members if m is not member):
+        raise ApiError(
+            409, "conflict", "This ID number is already a member.", {"id_number": ["Already used."]}
+        )
+
+
+def new_member(household: Household, data: dict, reason: str | None = None) -> Member:
+    """A member from validated data (MemberInSchema) at the end of the household."""
+    _refuse_duplicate(household, data["id_number"])
+    member = _add_member(household, data, len(household.members))
+    db.session.flush()
+    audit.record("create", "member", member.id, after=member_snapshot(member), reason=reason)
+    return member
 
 
 @bp.patch("/members/<int:member_id>")
@@ -330,16 +358,29 @@ def edit_member(member_id: int):
     """
     member = access.get_member(current_user, member_id)
     access.require(access.can_edit_registry(current_user))
-    data = MemberInSchema(partial=True).load(json_body())
+    change_member(member, MemberInSchema(partial=True).load(json_body()))
+    db.session.commit()
+    return MemberSchema().dump(member)
+
+
+def change_member(member: Member, data: dict, reason: str | None = None) -> bool:
+    """Validated data (MemberInSchema, partial) onto the member; whether anything changed."""
+    if "id_number" in data:
+        _refuse_duplicate(member.household, data["id_number"], member)
     before = member_snapshot(member)
+    old_id_number = member.id_number
     for name, value in data.items():
         setattr(member, name, value)
     changed_before, changed_after = audit.diff(before, member_snapshot(member))
-    if changed_after or data.get("id_number"):
-        member.household.version += 1
-        audit.record("update", "member", member.id, changed_before, changed_after)
-    db.session.commit()
-    return MemberSchema().dump(member)
+    # Two ID numbers can share their mask: the change is recorded all the same.
+    if not changed_after and member.id_number != old_id_number:
+        changed_before, changed_after = (
+            {"id_number": before["id_number"]},
+            {"id_number": idcard.mask(member.id_number)},
+        )
+    if changed_after:
+        audit.record("update", "member", member.id, changed_before, changed_after, reason)
+    return bool(changed_after)
 
 
 @bp.delete("/members/<int:member_id>")
@@ -358,11 +399,14 @@ def remove_member(member_id: int):
     """
     member = access.get_member(current_user, member_id)
     access.require(access.can_edit_registry(current_user))
-    audit.record("delete", "member", member.id, before=member_snapshot(member))
-    member.household.version += 1
-    db.session.delete(member)
+    delete_member(member)
     db.session.commit()
     return "", 204
+
+
+def delete_member(member: Member, reason: str | None = None) -> None:
+    audit.record("delete", "member", member.id, before=member_snapshot(member), reason=reason)
+    db.session.delete(member)
 
 
 @bp.post("/members/<int:member_id>/id-number")
@@ -389,10 +433,15 @@ def unmask_id_number(member_id: int):
     """
     member = access.get_member(current_user, member_id)
     access.require(access.can_unmask_id_numbers(current_user))
-    data = UnmaskSchema().load(json_body())
-    audit.record("unmask", "member", member.id, reason=data["reason"])
+    id_number = reveal_id_number(member, UnmaskSchema().load(json_body())["reason"])
     db.session.commit()
-    return IdNumberSchema().dump({"id_number": member.id_number})
+    return IdNumberSchema().dump({"id_number": id_number})
+
+
+def reveal_id_number(member: Member, reason: str) -> str:
+    """The full ID number; who read it, when and why goes into the audit trail."""
+    audit.record("unmask", "member", member.id, reason=reason)
+    return member.id_number
 
 
 @bp.post("/households/<int:household_id>/assignments")
@@ -419,14 +468,20 @@ def assign_cadre(household_id: int):
     """
     household = _load_household(household_id)
     access.require(access.can_edit_registry(current_user))
-    data = AssignSchema().load(json_body())
-    cadre = access.get_cadre(current_user, data["cadre_id"])
-    if cadre not in household.cadres:
-        db.session.add(Assignment(household=household, cadre=cadre))
-        household.version += 1
-        audit.record("assign", "household", household.id, after={"cadre_id": cadre.id})
+    cadre = access.get_cadre(current_user, AssignSchema().load(json_body())["cadre_id"])
+    if assign(household, cadre):
         db.session.commit()
     return detail(household)
+
+
+def assign(household: Household, cadre: User, reason: str | None = None) -> bool:
+    """Make the cadre (from access.cadres) responsible; False when already so."""
+    if cadre in household.cadres:
+        return False
+    db.session.add(Assignment(household=household, cadre=cadre))
+    after = {"cadre_id": cadre.id}
+    audit.record("assign", "household", household.id, after=after, reason=reason)
+    return True
 
 
 @bp.delete("/households/<int:household_id>/assignments/<int:cadre_id>")
@@ -449,12 +504,17 @@ def unassign_cadre(household_id: int, cadre_id: int):
     """
     household = _load_household(household_id)
     access.require(access.can_edit_registry(current_user))
+    unassign(household, cadre_id)
+    db.session.commit()
+    return detail(household)
+
+
+def unassign(household: Household, cadre_id: int, reason: str | None = None) -> None:
+    """End a cadre's responsibility; the assignment stays as history."""
     current = [a for a in household.assignments if a.ended_at is None and a.cadre_id == cadre_id]
     if not current:
         raise ApiError(404, "not_found", "This cadre is not assigned to this household.")
     for assignment in current:
         assignment.ended_at = utcnow()
-    household.version += 1
-    audit.record("unassign", "household", household.id, before={"cadre_id": cadre_id})
-    db.session.commit()
-    return detail(household)
+    before = {"cadre_id": cadre_id}
+    audit.record("unassign", "household", household.id, before=before, reason=reason)

@@ -5,7 +5,6 @@ from datetime import date
 
 from flask import Blueprint
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from . import access, audit
 from .errors import ApiError, json_body
@@ -84,23 +83,11 @@ def end_measure(measure_id: int):
         409: {description: The measure has ended already}
         422: {description: Invalid fields}
     """
-    measure = measure_in_scope(measure_id)
-    if measure is None:  # outside the scope answers like a missing one
-        raise ApiError(404, "not_found", "No such measure.")
+    measure = access.get_measure(current_user, measure_id)  # outside the scope: 404
     access.require(access.can_edit_registry(current_user))
     stop_measure(measure, MeasureEndSchema().load(json_body())["ended_on"])
     db.session.commit()
     return MeasureSchema().dump(measure)
-
-
-def measure_in_scope(measure_id: int) -> SupportMeasure | None:
-    """The measure, when its household is in the current user's scope."""
-    in_scope = access.households(current_user).with_only_columns(Household.id)
-    return db.session.scalar(
-        select(SupportMeasure).where(
-            SupportMeasure.id == measure_id, SupportMeasure.household_id.in_(in_scope)
-        )
-    )
 
 
 def start_measure(household: Household, data: dict) -> SupportMeasure:

@@ -156,3 +156,30 @@ def test_a_non_json_body_is_a_validation_error(world, login):
     )
     assert response.status_code == 400
     assert response.get_json()["message"] == "The body must be a JSON object."
+
+
+def test_every_registry_write_gives_the_household_one_new_version(world, login):
+    """The versions come from one place (the session hooks), whichever write it is."""
+    client = login("town_supervisor")
+    household = f"/api/households/{world.h_chengzi.id}"
+
+    def version():
+        return client.get(household).get_json()["version"]
+
+    start = version()
+    added = client.post(
+        f"{household}/members",
+        json={"name": "李梅", "id_number": id_number(71), "relation": "配偶"},
+    ).get_json()
+    assert version() == start + 1
+    client.patch(f"/api/members/{added['id']}", json={"health": "慢性病"})
+    assert version() == start + 2
+    cadre = world.users["shamao_cadre"].id
+    client.post(f"{household}/assignments", json={"cadre_id": cadre})
+    assert version() == start + 3
+    client.delete(f"{household}/assignments/{cadre}")
+    assert version() == start + 4
+    client.delete(f"/api/members/{added['id']}")
+    assert version() == start + 5
+    client.patch(f"/api/members/{world.h_chengzi.members[0].id}", json={"health": "健康"})
+    assert version() == start + 5  # the same value: no change, no new version

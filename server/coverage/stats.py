@@ -106,9 +106,11 @@ class Scope:
 
     def visible(self) -> ColumnElement[bool]:
         """Households in the user's scope and in these villages."""
-        return and_(
-            access.household_condition(self.user), Household.village_id.in_(self.village_ids)
-        )
+        return and_(access.household_condition(self.user), self.in_villages())
+
+    def in_villages(self) -> ColumnElement[bool]:
+        """The page's choice of villages, for a query already scoped by server/access.py."""
+        return Household.village_id.in_(self.village_ids)
 
     def condition(self) -> ColumnElement[bool]:
         """Households that count for coverage: visible and active."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from flask_babel import lazy_gettext as _
 from sqlalchemy import select
 
+from .. import access
 from ..extensions import db
 from ..models import Town, User, Village
 from .errors import ImportFileError, RowProblem
@@ -31,13 +32,16 @@ class Scope:
 def scope_for(actor: User | None, town_name: str | None) -> Scope:
     if actor is None or actor.role == "admin":
         return Scope(town=town_name)
-    if actor.role != "supervisor" or actor.town is None:
+    if not access.can_edit_registry(actor) or actor.town is None:
         raise ImportFileError(_("Only administrators and supervisors may import the registry."))
     if town_name and town_name != actor.town.name:
         raise ImportFileError(
             _("You may only import into your own town, %(town)s.", town=actor.town.name)
         )
-    villages = {v.name for v in actor.villages} or None
+    # A village committee writes only to its villages, the ones server/access.py shows it.
+    villages = None
+    if actor.villages:
+        villages = {v.name for v in db.session.scalars(access.villages(actor))}
     return Scope(town=actor.town.name, villages=villages, restricted=True, may_create_towns=False)
 
 

@@ -5,7 +5,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 
 from .. import access
@@ -19,16 +19,18 @@ from .site import bp, office_page
 
 def _link_counts(village_ids) -> dict:
     """Per village: households, and those whose card has been printed with a live link."""
+    in_villages = (Household.village_id.in_(village_ids), Household.active.is_(True))
     printed = (
-        select(Household.village_id, func.count())
-        .join(HouseholdLink, HouseholdLink.household_id == Household.id)
+        access.links(current_user)
         .where(HouseholdLink.revoked_at.is_(None), HouseholdLink.card_rendered_at.is_not(None))
-        .where(Household.village_id.in_(village_ids), Household.active.is_(True))
+        .where(*in_villages)
+        .with_only_columns(Household.village_id, func.count())
         .group_by(Household.village_id)
     )
     total = (
-        select(Household.village_id, func.count())
-        .where(Household.village_id.in_(village_ids), Household.active.is_(True))
+        access.households(current_user)
+        .where(*in_villages)
+        .with_only_columns(Household.village_id, func.count())
         .group_by(Household.village_id)
     )
     printed_by = dict(db.session.execute(printed).all())
@@ -56,7 +58,7 @@ def _village_households(village: Village) -> list[Household]:
 def _live_links(households) -> dict:
     ids = [h.id for h in households]
     rows = db.session.scalars(
-        select(HouseholdLink).where(
+        access.links(current_user).where(
             HouseholdLink.household_id.in_(ids), HouseholdLink.revoked_at.is_(None)
         )
     )

@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from .. import access
 from ..auth import check_form_csrf, safe_next
 from ..coverage.conflicts import CHOICES, NOTE_MAX, Field, resolve
 from ..extensions import db
@@ -17,14 +18,6 @@ from .web import PAGE_SIZE, after_arg, bp, int_arg, next_cursor, scope_arg
 STATES = ("open", "resolved", "all")
 
 
-def _in_scope(scope):
-    return (
-        select(DataConflict)
-        .join(Household, Household.id == DataConflict.household_id)
-        .where(scope.visible())
-    )
-
-
 @bp.get("/conflicts")
 @office_page
 def conflicts():
@@ -32,8 +25,10 @@ def conflicts():
     state = request.args.get("state") or "open"
     if state not in STATES:
         abort(400, "Unknown state.")
-    query = _in_scope(scope).options(
-        selectinload(DataConflict.household).selectinload(Household.village)
+    query = (
+        access.conflicts(current_user)
+        .where(scope.in_villages())
+        .options(selectinload(DataConflict.household).selectinload(Household.village))
     )
     household_id = int_arg("household")
     if household_id is not None:
@@ -66,9 +61,7 @@ def _people(rows: list[DataConflict]) -> dict[int, User]:
 @office_page
 def resolve_conflict(conflict_id: int):
     check_form_csrf()
-    conflict = db.session.scalar(_in_scope(scope_arg()).where(DataConflict.id == conflict_id))
-    if conflict is None:
-        abort(404)
+    conflict = access.get_conflict(current_user, conflict_id)
     if conflict.resolved_at is not None:
         abort(409, _("This conflict was already resolved."))
     choice = request.form.get("choice")

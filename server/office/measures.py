@@ -13,7 +13,7 @@ from .. import access
 from ..auth import check_form_csrf
 from ..errors import ApiError
 from ..extensions import db
-from ..measures import measure_in_scope, start_measure, stop_measure
+from ..measures import start_measure, stop_measure
 from ..schemas.households import MeasureInSchema
 from .site import office_page
 from .web import bp
@@ -75,9 +75,7 @@ def add_measure_form(household_id: int):
 @office_page
 def end_measure_form(measure_id: int):
     check_form_csrf()
-    measure = measure_in_scope(measure_id)
-    if measure is None:
-        abort(404)
+    measure = access.get_measure(current_user, measure_id)
     access.require(access.can_edit_registry(current_user))
     try:
         ended_on = date.fromisoformat(request.form.get("ended_on", ""))

@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from .. import audit
+from .. import access, audit
 from ..auth import check_form_csrf, safe_next
 from ..coverage import needs
 from ..coverage.flags import FLAG_KINDS
@@ -29,10 +29,8 @@ def flags():
     if (kind is not None and kind not in FLAG_KINDS) or state not in FLAG_STATES:
         abort(400, "Unknown flag kind or state.")
     query = (
-        select(VisitFlag)
-        .join(Visit, Visit.id == VisitFlag.visit_id)
-        .join(Household, Household.id == Visit.household_id)
-        .where(scope.visible())
+        access.flags(current_user)
+        .where(scope.in_villages())
         .options(
             selectinload(VisitFlag.visit).selectinload(Visit.household),
             selectinload(VisitFlag.visit).selectinload(Visit.cadre),
@@ -71,15 +69,7 @@ def _form_text(name: str) -> str:
 @office_page
 def check_flag(flag_id: int):
     check_form_csrf()
-    scope = scope_arg()
-    flag = db.session.scalar(
-        select(VisitFlag)
-        .join(Visit, Visit.id == VisitFlag.visit_id)
-        .join(Household, Household.id == Visit.household_id)
-        .where(VisitFlag.id == flag_id, scope.visible())
-    )
-    if flag is None:
-        abort(404)
+    flag = access.get_flag(current_user, flag_id)
     comment = _form_text("comment")
     before = {"checked_at": None, "comment": flag.comment}
     flag.checked_at, flag.checked_by_id, flag.comment = utcnow(), current_user.id, comment
@@ -112,7 +102,7 @@ def needs_action():
     }
     items = {}
     for item in db.session.scalars(
-        select(NeedsAction)
+        access.needs_actions(current_user)
         .where(NeedsAction.household_id.in_(list(households)), NeedsAction.handled_at.is_(None))
         .order_by(NeedsAction.raised_at)
     ):
@@ -124,10 +114,9 @@ def needs_action():
         rows=[(households[r.household_id], r, items.get(r.household_id, [])) for r in shown],
         next_after=f"{last.oldest.isoformat()}|{last.household_id}" if last else None,
         open_conflicts=db.session.scalar(
-            select(func.count())
-            .select_from(DataConflict)
-            .join(Household, Household.id == DataConflict.household_id)
-            .where(DataConflict.resolved_at.is_(None), scope.visible())
+            access.conflicts(current_user)
+            .where(DataConflict.resolved_at.is_(None), scope.in_villages())
+            .with_only_columns(func.count())
         ),
     )
 
@@ -147,12 +136,7 @@ def _needs_cursor():
 @office_page
 def mark_handled(household_id: int):
     check_form_csrf()
-    scope = scope_arg()
-    household = db.session.scalar(
-        select(Household).where(Household.id == household_id, scope.visible())
-    )
-    if household is None:
-        abort(404)
+    household = access.get_household(current_user, household_id)
     needs.mark_handled(household.id, _form_text("note"), current_user)
     db.session.commit()
     return redirect(safe_next(request.form.get("next") or url_for("office.needs_action")))
