@@ -405,7 +405,9 @@ def remove_member(member_id: int):
 
 
 def delete_member(member: Member, reason: str | None = None) -> None:
-    audit.record("delete", "member", member.id, before=member_snapshot(member), reason=reason)
+    # The member row goes: the event keeps which household it belonged to, for its history.
+    before = member_snapshot(member) | {"household_id": member.household_id}
+    audit.record("delete", "member", member.id, before=before, reason=reason)
     db.session.delete(member)
 
 

@@ -11,6 +11,7 @@ from . import (  # noqa: F401 (their pages join bp)
     conflicts,
     coverage,
     exports,
+    households,
     measures,
     reports,
     review,

@@ -1,10 +1,10 @@
-"""Coverage pages: the overview grid, the cadres, the overdue list, a household, a village map."""
+"""Coverage pages: the overview grid, the cadres, the overdue list, a village map."""
 
 from flask import abort, render_template
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import access
@@ -13,19 +13,11 @@ from ..coverage.charts import map_svg, trend_svg
 from ..coverage.periods import local_zone, recent_months
 from ..extensions import db
 from ..models import (
-    MEASURE_KINDS,
     Assignment,
-    AuditEvent,
-    CropRecord,
     Household,
-    KlassChange,
-    Member,
-    NeedsAction,
     Visit,
     VisitFlag,
-    utcnow,
 )
-from ..schedule import next_due
 from .site import office_page
 from .web import (
     PAGE_SIZE,
@@ -128,91 +120,6 @@ def overdue():
         rhythm=scope.rhythm_of_village(),
         judged_at=period.moment(now()),
     )
-
-
-@bp.get("/households/<int:household_id>")
-@office_page
-def household(household_id: int):
-    household = access.get_household(current_user, household_id)
-    visits = _visit_page(household)
-    visit_ids = [v.id for v in visits]
-    return render_template(
-        "office/household.html",
-        household=household,
-        visits=visits[:PAGE_SIZE],
-        next_after=next_cursor(visits, lambda v: v.id),
-        flags=_flags_by_visit(visit_ids),
-        crops=_crops_by_visit(visit_ids),
-        changes=_changes(household),
-        klass_changes=db.session.scalars(
-            select(KlassChange)
-            .where(KlassChange.household_id == household.id)
-            .order_by(KlassChange.changed_at.desc())
-        ).all(),
-        needs=db.session.scalars(
-            select(NeedsAction)
-            .where(NeedsAction.household_id == household.id)
-            .order_by(NeedsAction.raised_at.desc())
-            .limit(20)
-        ).all(),
-        next_due_at=next_due(
-            household.last_visit_at, household.klass, stats.rhythm_for(household.village.town)
-        ),
-        measure_kinds=MEASURE_KINDS,
-        today=utcnow().astimezone(local_zone()).date().isoformat(),
-    )
-
-
-def _visit_page(household: Household) -> list[Visit]:
-    """Newest first, keyset on (visited_at, id) through the id of the last visit shown."""
-    query = (
-        access.visits(current_user)
-        .where(Visit.household_id == household.id)
-        .options(selectinload(Visit.photos), selectinload(Visit.cadre))
-    )
-    after = after_arg()
-    if after is not None:
-        last = db.session.get(Visit, after)
-        if last is None or last.household_id != household.id:
-            abort(400, "The page cursor is not valid.")
-        query = query.where(
-            or_(
-                Visit.visited_at < last.visited_at,
-                and_(Visit.visited_at == last.visited_at, Visit.id < last.id),
-            )
-        )
-    order = (Visit.visited_at.desc(), Visit.id.desc())
-    return db.session.scalars(query.order_by(*order).limit(PAGE_SIZE + 1)).all()
-
-
-def _flags_by_visit(visit_ids) -> dict[int, list[VisitFlag]]:
-    found = {}
-    for flag in db.session.scalars(select(VisitFlag).where(VisitFlag.visit_id.in_(visit_ids))):
-        found.setdefault(flag.visit_id, []).append(flag)
-    return found
-
-
-def _crops_by_visit(visit_ids) -> dict[int, list[CropRecord]]:
-    found = {}
-    for crop in db.session.scalars(select(CropRecord).where(CropRecord.visit_id.in_(visit_ids))):
-        found.setdefault(crop.visit_id, []).append(crop)
-    return found
-
-
-def _changes(household: Household) -> list[AuditEvent]:
-    """The household's audit trail, with its members' (ID numbers in them are masked)."""
-    member_ids = select(Member.id).where(Member.household_id == household.id)
-    return db.session.scalars(
-        select(AuditEvent)
-        .where(
-            or_(
-                and_(AuditEvent.entity == "household", AuditEvent.entity_id == household.id),
-                and_(AuditEvent.entity == "member", AuditEvent.entity_id.in_(member_ids)),
-            )
-        )
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        .limit(100)
-    ).all()
 
 
 @bp.get("/villages/<int:village_id>/map")

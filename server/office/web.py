@@ -8,7 +8,7 @@ from flask import abort, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 
-from .. import access, pagination
+from .. import access, idcard, pagination
 from ..coverage import labels
 from ..coverage.periods import Period, local_zone, parse
 from ..coverage.stats import Scope
@@ -24,7 +24,10 @@ def register_helpers(state) -> None:
     # base.html asks for the locale; Flask-Babel does not put get_locale in templates itself.
     state.app.jinja_env.globals.setdefault("get_locale", get_locale)
     state.app.jinja_env.globals.update(
-        page_url=page_url, period_max=period_max, villages_for_filter=villages_for_filter
+        page_url=page_url,
+        period_max=period_max,
+        villages_for_filter=villages_for_filter,
+        mask_id=idcard.mask,
     )
     state.app.jinja_env.filters.update(labels.TEMPLATE_FILTERS)
 
