@@ -1,11 +1,11 @@
-"""Screenshots of the supervisor coverage pages on a modest demo-like town.
+"""Screenshots of the office site on a modest demo-like town.
 
 Builds 太河镇 (8 villages, about 600 households, a year of visits stored through the same
-functions the sync code calls), serves it, and has headless Chromium photograph the
-overview, the cadre page, a household and the flags page at phone and desk widths into
-docs/screenshots/.
+functions the sync code calls), serves it, and has headless Chromium photograph the office
+pages (coverage, registry, a household, the forms, tasks, flags, conflicts, self-reports,
+door cards) at phone (360 px) and desk (1280 px) widths into docs/screenshots/.
 
-    .venv/bin/python bench/screenshots_coverage.py
+    .venv/bin/python bench/screenshots_office.py
 """
 
 import random
@@ -211,7 +211,7 @@ def shoot(base: str) -> None:
         page.fill("input[name=username]", "zhen")
         page.fill("input[name=password]", PASSWORD)
         page.click("button[type=submit]")
-        page.wait_for_url("**/coverage/")
+        page.wait_for_url("**/office/")
         shots = [
             ("coverage-overview-phone.png", "/office/", 360),
             ("coverage-cadres-phone.png", "/office/cadres?village=1", 360),
@@ -224,10 +224,21 @@ def shoot(base: str) -> None:
             ("coverage-needs-action-desk.png", "/office/needs-action", 1280),
             ("coverage-map-desk.png", "/office/villages/1/map", 1280),
             ("coverage-conflicts-phone.png", "/office/conflicts", 360),
+            ("office-households-phone.png", "/office/households?village=1", 360),
+            ("office-households-desk.png", "/office/households?q=王", 1280),
+            ("office-household-phone.png", "/office/households/5", 360),
+            ("office-household-desk.png", "/office/households/5", 1280),
+            ("office-household-new-phone.png", "/office/households/new", 360),
+            ("office-household-new-desk.png", "/office/households/new", 1280),
+            ("office-reports-desk.png", "/office/reports?status=all", 1280),
+            ("office-cards-phone.png", "/office/cards", 360),
         ]
         for filename, path, width in shots:
             page.set_viewport_size({"width": width, "height": 800})
             page.goto(base + path)
+            if filename == "office-household-desk.png":  # the forms, not only their titles
+                for details in page.locator("main details").all()[:3]:
+                    details.evaluate("d => d.open = true")
             page.screenshot(path=str(OUT / filename), full_page=True)
             print("wrote", OUT / filename)
         context.close()
