@@ -548,6 +548,9 @@ def measure(app, runs: int) -> list[tuple]:
         ("overdue list, village x class C cell", town, "/office/overdue?village=5&klass=C"),
         (f"overdue list, county, past month {past}", admin, f"/office/overdue?period={past}"),
         ("household page (timeline)", town, "/office/households/77"),
+        ("registry list, county, first page", admin, "/office/households"),
+        ("registry list, county, search a name", admin, "/office/households?q=王"),
+        ("registry list, one town, overdue", town, "/office/households?overdue=1"),
     ]
     for label, client, url in pages:
         start = time.perf_counter()
