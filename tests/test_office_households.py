@@ -102,6 +102,7 @@ def test_the_list_pages_by_keyset_and_refuses_bad_filters(world, login):
     assert office.get("/office/households?after=!!").status_code == 400
     assert office.get("/office/households?klass=E").status_code == 400
     assert office.get("/office/households?village=x").status_code == 400
+    assert office.get("/office/households?cadre=" + "9" * 30).status_code == 400
     assert office.get(f"/office/households?village={world.shamao.id}").status_code == 404
     foreign_cadre = world.users["other_cadre"].id
     assert office.get(f"/office/households?cadre={foreign_cadre}").status_code == 404
@@ -144,6 +145,7 @@ def test_a_clerk_adds_a_household_with_two_members_through_the_apis_rules(world,
         ({"code": "坏 code"}, "户编号"),
         ({"village_id": "999999"}, "村"),
         ({"village_id": "abc"}, "村"),
+        ({"village_id": "9" * 30}, "村"),
         ({"klass": "E"}, "类别"),
         ({"phone": "call me"}, "电话"),
     ],
@@ -250,7 +252,9 @@ def test_a_cadre_responsible_is_assigned_from_the_scope_and_the_history_shown(wo
     foreign = _post(office, f"/office/households/{household}/cadres",
                     cadre_id=str(world.users["other_cadre"].id))  # fmt: skip
     assert foreign.status_code == 404
-    assert _post(office, f"/office/households/{household}/cadres", cadre_id="x").status_code == 422
+    for bad in ("x", "9" * 30, "-1"):
+        answer = _post(office, f"/office/households/{household}/cadres", cadre_id=bad)
+        assert answer.status_code == 422
     shamao_cadre = world.users["shamao_cadre"].id
     assigned = _post(office, f"/office/households/{household}/cadres", cadre_id=str(shamao_cadre))
     assert assigned.status_code == 303

@@ -63,6 +63,7 @@ from .web import (
     next_cursor,
     now,
     period_arg,
+    row_id,
     scope_arg,
 )
 
@@ -202,9 +203,12 @@ def _new_household_data(form) -> dict:
     heads = [m for m in members if m.get("relation") == HEAD]
     if len(heads) != 1:
         raise ValidationError({"relation": [""]})
+    village_id = row_id(form.get("village_id"))
+    if village_id is None:
+        raise ValidationError({"village_id": [""]})
     raw = {
         "code": form.get("code", ""),
-        "village_id": form.get("village_id", ""),
+        "village_id": village_id,
         "klass": form.get("klass", ""),
         "head_name": heads[0].get("name", ""),
         "members": members,
@@ -452,10 +456,10 @@ def unmask_id_number(member_id: int):
 @office_page
 def assign_cadre(household_id: int):
     def change(household):
-        cadre_id = request.form.get("cadre_id", "")
-        if not cadre_id.isdigit():
+        cadre_id = row_id(request.form.get("cadre_id"))
+        if cadre_id is None:
             raise ValidationError({"cadre_id": [""]})
-        assign(household, access.get_cadre(current_user, int(cadre_id)), _reason(required=False))
+        assign(household, access.get_cadre(current_user, cadre_id), _reason(required=False))
 
     return _edit(household_id, change, "#cadres")
 

@@ -53,13 +53,26 @@ def klass_arg() -> str | None:
     return klass
 
 
+ROW_ID_MAX = 2**31 - 1  # ids are 32-bit integers on both databases
+
+
+def row_id(raw: str | None) -> int | None:
+    """A row id as typed in a form or a query, or None when it cannot be one (so a huge
+    number is refused here rather than overflowing the database driver)."""
+    raw = (raw or "").strip()
+    if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) <= ROW_ID_MAX:
+        return None
+    return int(raw)
+
+
 def int_arg(name: str) -> int | None:
     raw = request.args.get(name) or None
     if raw is None:
         return None
-    if not raw.isdigit():
+    ident = row_id(raw)
+    if ident is None:
         abort(400, f"{name} must be a number.")
-    return int(raw)
+    return ident
 
 
 def scope_arg(user=None) -> Scope:
