@@ -21,9 +21,10 @@ from sqlalchemy import delete, func, select
 
 from .errors import ApiError, error_response, json_body
 from .extensions import db, login_manager
-from .models import LoginFailure, User, utcnow
+from .models import LoginFailure, User, UserSession, utcnow
 from .passwords import verify
 from .schemas.users import MeSchema
+from .security import safe_next
 
 bp = Blueprint("auth", __name__, url_prefix="/api")
 
@@ -39,12 +40,19 @@ class LoginSchema(Schema):
 
 @login_manager.user_loader
 def load_user(token: str):
-    user_id, _, epoch = token.partition(":")
-    if not user_id.isdigit() or not epoch.isdigit():
+    """The user a cookie names, if its sign-in is still open and its epoch current."""
+    user_id, epoch, session_id = (token.split(":") + ["", ""])[:3]
+    if not (user_id.isascii() and user_id.isdigit() and epoch.isascii() and epoch.isdigit()):
+        return None
+    if len(user_id) > 18 or len(epoch) > 18:
+        return None
+    signed_in = db.session.get(UserSession, session_id) if session_id else None
+    if signed_in is None or signed_in.user_id != int(user_id):
         return None
     user = db.session.get(User, int(user_id))
     if user is None or user.session_epoch != int(epoch):
         return None
+    user.session_id = session_id
     return user
 
 
@@ -113,9 +121,33 @@ def authenticate(username: str, password: str) -> User:
 
 
 def start_session(user: User, remember: bool) -> None:
+    """A new server-side sign-in, named by both cookies (see User.get_id)."""
     session.clear()
+    _drop_expired_sessions()
+    user.session_id = secrets.token_urlsafe(32)
+    db.session.add(UserSession(id=user.session_id, user_id=user.id))
+    db.session.commit()
     login_user(user, remember=remember)
     session.permanent = True
+
+
+def end_session() -> None:
+    """Sign-out: the sign-in is deleted, so a copy of either cookie no longer works."""
+    if current_user.is_authenticated and current_user.session_id:
+        db.session.execute(delete(UserSession).where(UserSession.id == current_user.session_id))
+        db.session.commit()
+    session.clear()
+    logout_user()  # after clear: it leaves the flag that deletes the remember-me cookie
+
+
+def _drop_expired_sessions() -> None:
+    """Sign-ins older than both cookies' lifetimes can never be used again."""
+    cfg = current_app.config
+    remember = cfg.get("REMEMBER_COOKIE_DURATION", timedelta(days=365))
+    if not isinstance(remember, timedelta):
+        remember = timedelta(seconds=remember)
+    lifetime = max(remember, current_app.permanent_session_lifetime)
+    db.session.execute(delete(UserSession).where(UserSession.created_at < utcnow() - lifetime))
 
 
 @bp.post("/login")
@@ -153,8 +185,7 @@ def logout():
       responses:
         204: {description: Signed out}
     """
-    session.clear()
-    logout_user()  # after clear: it leaves the flag that deletes the remember-me cookie
+    end_session()
     return "", 204
 
 
@@ -199,13 +230,6 @@ def page_login_required(view):
     return wrapper
 
 
-def safe_next(target: str | None) -> str:
-    """Only a path on this site, so the form cannot be used to send people elsewhere."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return url_for("coverage.overview")
-
-
 @pages_bp.route("/login", methods=["GET", "POST"])
 def login_form():
     error = None
@@ -229,8 +253,7 @@ def login_form():
 @pages_bp.post("/logout")
 def logout_form():
     check_form_csrf()
-    session.clear()
-    logout_user()
+    end_session()
     return redirect(url_for("signin.login_form"))
 
 

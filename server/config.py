@@ -33,6 +33,9 @@ DEFAULTS = {
     "PAGE_SIZE_DEFAULT": 50,
     "PAGE_SIZE_MAX": 200,
     "IMPORT_MAX_ROWS": 500_000,
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are believed
+    # (0: none, the connection's own address is the client's).
+    "TRUSTED_PROXIES": 0,
     # The site's public address, printed in door-card QR codes (https://zoufang.example.cn).
     "PUBLIC_BASE_URL": None,
     # Household self-report page: [requests, window seconds] per address, reports per link.
