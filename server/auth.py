@@ -19,9 +19,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 from marshmallow import Schema, fields
 from sqlalchemy import delete, func, select
 
+from . import login_throttle
 from .errors import ApiError, error_response, json_body
 from .extensions import db, login_manager
-from .models import LoginFailure, User, UserSession, utcnow
+from .models import User, UserSession, utcnow
 from .passwords import verify
 from .schemas.users import MeSchema
 from .security import safe_next
@@ -87,36 +88,22 @@ def check_csrf():
     return None
 
 
-def _recent_failures(key: str) -> int:
-    since = utcnow() - timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
-    query = select(func.count()).where(LoginFailure.key == key, LoginFailure.at >= since)
-    return db.session.scalar(query)
-
-
-def _throttled(user_key: str, addr_key: str) -> bool:
-    cfg = current_app.config
-    return (
-        _recent_failures(user_key) >= cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
-        or _recent_failures(addr_key) >= cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"]
-    )
-
-
 def authenticate(username: str, password: str) -> User:
     """The user these credentials name, or ApiError 401/429. Shared by the API and the form."""
     username = username.strip()
-    user_key, addr_key = f"user:{username.lower()}", f"addr:{request.remote_addr}"
-    if _throttled(user_key, addr_key):
-        minutes = current_app.config["LOGIN_WINDOW_SECONDS"] // 60
+    wait = login_throttle.wait_seconds(username)
+    if wait:
         raise ApiError(
-            429, "too_many_attempts", f"Too many failed sign-ins. Try again in {minutes} minutes."
+            429,
+            "too_many_attempts",
+            f"Too many failed sign-ins from here. Try again in {wait} seconds.",
+            headers={"Retry-After": str(wait)},
         )
     user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
     if not verify(user.password_hash if user else None, password) or not user.enabled:
-        db.session.add_all([LoginFailure(key=user_key), LoginFailure(key=addr_key)])
-        db.session.commit()
+        login_throttle.record_failure(username)
         raise ApiError(401, "bad_credentials", "Wrong username or password.")
-    db.session.execute(delete(LoginFailure).where(LoginFailure.key == user_key))
-    db.session.commit()
+    login_throttle.record_success(username)
     return user
 
 
@@ -232,7 +219,7 @@ def page_login_required(view):
 
 @pages_bp.route("/login", methods=["GET", "POST"])
 def login_form():
-    error = None
+    error, headers = None, {}
     if request.method == "POST":
         check_form_csrf()
         try:
@@ -240,14 +227,14 @@ def login_form():
                 request.form.get("username", "")[:64], request.form.get("password", "")[:256]
             )
         except ApiError as failure:
-            error = failure.error
+            error, headers = failure.error, failure.headers
         else:
             start_session(user, remember=bool(request.form.get("remember")))
             csrf_token()
             return redirect(safe_next(request.form.get("next")))
     status = {"too_many_attempts": 429, "bad_credentials": 401}.get(error, 200)
     page = render_template("login.html", error=error, next=request.values.get("next", ""))
-    return page, status
+    return page, status, headers
 
 
 @pages_bp.post("/logout")
