@@ -3,6 +3,7 @@
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from server.extensions import db
@@ -86,3 +87,52 @@ def test_no_raw_address_or_username_is_stored(world, client):
     keys = db.session.scalars(select(LoginFailure.key)).all()
     assert len(keys) == 2
     assert not any(ATTACKER in key or "admin" in key for key in keys)
+
+
+def _app_behind(migrated, tmp_path, proxies: int):
+    from server import create_app
+    from tests.conftest import FreshContextClient, app_config
+
+    config = app_config(migrated, tmp_path / f"behind-{proxies}") | {"TRUSTED_PROXIES": proxies}
+    app = create_app(config)
+    app.test_client_class = FreshContextClient
+    return app
+
+
+def _via_proxy(client, forwarded_for, password="wrong-pass"):
+    return client.post(
+        "/api/login",
+        json={"username": "admin", "password": password},
+        environ_base={"REMOTE_ADDR": "10.0.0.2"},  # the reverse proxy
+        headers={"X-Forwarded-For": forwarded_for},
+    )
+
+
+def test_behind_a_trusted_proxy_each_client_address_counts_apart(world, migrated, tmp_path):
+    client = _app_behind(migrated, tmp_path, 1).test_client()
+    for _ in range(10):
+        _via_proxy(client, ATTACKER)
+    # A guesser cannot pick a fresh address by sending X-Forwarded-For of their own: the
+    # proxy appends the address it saw, and only that last hop is believed.
+    assert _via_proxy(client, f"192.0.2.99, {ATTACKER}", PASSWORD).status_code == 429
+    assert _via_proxy(client, OWNER, PASSWORD).status_code == 200
+
+
+def test_without_trusted_proxies_forwarded_headers_are_ignored(world, migrated, tmp_path):
+    client = _app_behind(migrated, tmp_path, 0).test_client()
+    for _ in range(10):
+        _via_proxy(client, ATTACKER)
+    assert _via_proxy(client, OWNER, PASSWORD).status_code == 429  # all one address: the proxy
+
+
+def test_trusted_proxies_come_from_the_environment(migrated, tmp_path, monkeypatch):
+    from server import create_app
+    from tests.conftest import app_config
+
+    monkeypatch.setenv("ZOUFANG_TRUSTED_PROXIES", "2")
+    app = create_app(app_config(migrated, tmp_path / "env"))
+    assert app.config["TRUSTED_PROXIES"] == 2
+    assert type(app.wsgi_app).__name__ == "ProxyFix"
+    monkeypatch.setenv("ZOUFANG_TRUSTED_PROXIES", "many")
+    with pytest.raises(RuntimeError, match="ZOUFANG_TRUSTED_PROXIES"):
+        create_app(app_config(migrated, tmp_path / "env"))
