@@ -42,19 +42,24 @@ class LoginSchema(Schema):
 @login_manager.user_loader
 def load_user(token: str):
     """The user a cookie names, if its sign-in is still open and its epoch current."""
-    user_id, epoch, session_id = (token.split(":") + ["", ""])[:3]
-    if not (user_id.isascii() and user_id.isdigit() and epoch.isascii() and epoch.isdigit()):
+    parts = token.split(":")
+    if len(parts) != 3 or not all(_small_number(part) for part in parts[:2]):
         return None
-    if len(user_id) > 18 or len(epoch) > 18:
+    user_id, epoch, session_id = int(parts[0]), int(parts[1]), parts[2]
+    if not (0 < len(session_id) <= 64 and session_id.isascii()):
         return None
-    signed_in = db.session.get(UserSession, session_id) if session_id else None
-    if signed_in is None or signed_in.user_id != int(user_id):
+    signed_in = db.session.get(UserSession, session_id)
+    if signed_in is None or signed_in.user_id != user_id:
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or user.session_epoch != int(epoch):
+    user = db.session.get(User, user_id)
+    if user is None or user.session_epoch != epoch:
         return None
     user.session_id = session_id
     return user
+
+
+def _small_number(text: str) -> bool:
+    return 0 < len(text) <= 18 and text.isascii() and text.isdigit()
 
 
 @login_manager.unauthorized_handler

@@ -153,3 +153,24 @@ def test_language_switch_never_follows_a_foreign_referrer(world, client, referre
 def test_language_switch_returns_to_the_page_of_this_site(world, client):
     response = client.get("/lang/en", headers={"Referer": "http://localhost/coverage/?x=1"})
     assert response.headers["Location"] == "/coverage/?x=1"
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["1:0", "1:0:", "x:0:abc", "1:0:" + "a" * 65, "１:0:abc", "9" * 30 + ":0:abc", "1:0:a:b", ""],
+)
+def test_odd_cookie_contents_name_nobody(world, app, token):
+    from server.auth import load_user
+
+    assert load_user(token) is None
+
+
+def test_a_live_sign_in_is_found_by_its_cookie_contents(world, app, client):
+    from server.auth import load_user
+
+    _api_sign_in(client)
+    row = db.session.scalars(select(UserSession)).one()
+    user = world.users["town_supervisor"]
+    assert load_user(f"{user.id}:{user.session_epoch}:{row.id}") == user
+    assert load_user(f"{user.id}:{user.session_epoch + 1}:{row.id}") is None
+    assert load_user(f"{world.users['admin'].id}:0:{row.id}") is None  # someone else's id
