@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import Flask, request
+from flask import Flask
 from flask_babel import get_locale
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -18,6 +18,7 @@ from . import (
     openapi,
     pages,
     photos,
+    security,
     sync,
 )
 from .cli import register_commands
@@ -48,17 +49,8 @@ def create_app(test_config=None) -> Flask:
     for blueprint in (selfreport_api.bp, selfreport_public.bp):
         app.register_blueprint(blueprint)
     register_commands(app)
-    app.after_request(_security_headers)
+    security.register(app)
     return app
-
-
-def _security_headers(response):
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    if request.path.startswith("/api/"):
-        response.headers.setdefault("Cache-Control", "no-store")
-    return response
 
 
 @event.listens_for(Engine, "connect")

@@ -19,11 +19,13 @@ from flask_login import current_user, login_required, login_user, logout_user
 from marshmallow import Schema, fields
 from sqlalchemy import delete, func, select
 
+from . import login_throttle
 from .errors import ApiError, error_response, json_body
 from .extensions import db, login_manager
-from .models import LoginFailure, User, utcnow
+from .models import User, UserSession, utcnow
 from .passwords import verify
 from .schemas.users import MeSchema
+from .security import safe_next
 
 bp = Blueprint("auth", __name__, url_prefix="/api")
 
@@ -39,13 +41,25 @@ class LoginSchema(Schema):
 
 @login_manager.user_loader
 def load_user(token: str):
-    user_id, _, epoch = token.partition(":")
-    if not user_id.isdigit() or not epoch.isdigit():
+    """The user a cookie names, if its sign-in is still open and its epoch current."""
+    parts = token.split(":")
+    if len(parts) != 3 or not all(_small_number(part) for part in parts[:2]):
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or user.session_epoch != int(epoch):
+    user_id, epoch, session_id = int(parts[0]), int(parts[1]), parts[2]
+    if not (0 < len(session_id) <= 64 and session_id.isascii()):
         return None
+    signed_in = db.session.get(UserSession, session_id)
+    if signed_in is None or signed_in.user_id != user_id:
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or user.session_epoch != epoch:
+        return None
+    user.session_id = session_id
     return user
+
+
+def _small_number(text: str) -> bool:
+    return 0 < len(text) <= 18 and text.isascii() and text.isdigit()
 
 
 @login_manager.unauthorized_handler
@@ -79,43 +93,53 @@ def check_csrf():
     return None
 
 
-def _recent_failures(key: str) -> int:
-    since = utcnow() - timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
-    query = select(func.count()).where(LoginFailure.key == key, LoginFailure.at >= since)
-    return db.session.scalar(query)
-
-
-def _throttled(user_key: str, addr_key: str) -> bool:
-    cfg = current_app.config
-    return (
-        _recent_failures(user_key) >= cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
-        or _recent_failures(addr_key) >= cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"]
-    )
-
-
 def authenticate(username: str, password: str) -> User:
     """The user these credentials name, or ApiError 401/429. Shared by the API and the form."""
     username = username.strip()
-    user_key, addr_key = f"user:{username.lower()}", f"addr:{request.remote_addr}"
-    if _throttled(user_key, addr_key):
-        minutes = current_app.config["LOGIN_WINDOW_SECONDS"] // 60
+    wait = login_throttle.wait_seconds(username)
+    if wait:
         raise ApiError(
-            429, "too_many_attempts", f"Too many failed sign-ins. Try again in {minutes} minutes."
+            429,
+            "too_many_attempts",
+            f"Too many failed sign-ins from here. Try again in {wait} seconds.",
+            headers={"Retry-After": str(wait)},
         )
     user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
     if not verify(user.password_hash if user else None, password) or not user.enabled:
-        db.session.add_all([LoginFailure(key=user_key), LoginFailure(key=addr_key)])
-        db.session.commit()
+        login_throttle.record_failure(username)
         raise ApiError(401, "bad_credentials", "Wrong username or password.")
-    db.session.execute(delete(LoginFailure).where(LoginFailure.key == user_key))
-    db.session.commit()
+    login_throttle.record_success(username)
     return user
 
 
 def start_session(user: User, remember: bool) -> None:
+    """A new server-side sign-in, named by both cookies (see User.get_id)."""
     session.clear()
+    _drop_expired_sessions()
+    user.session_id = secrets.token_urlsafe(32)
+    db.session.add(UserSession(id=user.session_id, user_id=user.id))
+    db.session.commit()
     login_user(user, remember=remember)
     session.permanent = True
+
+
+def end_session() -> None:
+    """Sign-out: the sign-in is deleted, so a copy of either cookie no longer works."""
+    if current_user.is_authenticated and current_user.session_id:
+        db.session.execute(delete(UserSession).where(UserSession.id == current_user.session_id))
+        db.session.commit()
+    session.clear()
+    logout_user()  # after clear: it leaves the flag that deletes the remember-me cookie
+
+
+def _drop_expired_sessions() -> None:
+    """Sign-ins older than both cookies' lifetimes can never be used again."""
+    cfg = current_app.config
+    remember = cfg.get("REMEMBER_COOKIE_DURATION", timedelta(days=365))
+    if not isinstance(remember, timedelta):
+        remember = timedelta(seconds=remember)
+    lifetime = max(remember, current_app.permanent_session_lifetime)
+    db.session.execute(delete(UserSession).where(UserSession.created_at < utcnow() - lifetime))
 
 
 @bp.post("/login")
@@ -153,8 +177,7 @@ def logout():
       responses:
         204: {description: Signed out}
     """
-    session.clear()
-    logout_user()  # after clear: it leaves the flag that deletes the remember-me cookie
+    end_session()
     return "", 204
 
 
@@ -199,16 +222,9 @@ def page_login_required(view):
     return wrapper
 
 
-def safe_next(target: str | None) -> str:
-    """Only a path on this site, so the form cannot be used to send people elsewhere."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return url_for("office.overview")
-
-
 @pages_bp.route("/login", methods=["GET", "POST"])
 def login_form():
-    error = None
+    error, headers = None, {}
     if request.method == "POST":
         check_form_csrf()
         try:
@@ -216,21 +232,20 @@ def login_form():
                 request.form.get("username", "")[:64], request.form.get("password", "")[:256]
             )
         except ApiError as failure:
-            error = failure.error
+            error, headers = failure.error, failure.headers
         else:
             start_session(user, remember=bool(request.form.get("remember")))
             csrf_token()
             return redirect(safe_next(request.form.get("next")))
     status = {"too_many_attempts": 429, "bad_credentials": 401}.get(error, 200)
     page = render_template("login.html", error=error, next=request.values.get("next", ""))
-    return page, status
+    return page, status, headers
 
 
 @pages_bp.post("/logout")
 def logout_form():
     check_form_csrf()
-    session.clear()
-    logout_user()
+    end_session()
     return redirect(url_for("signin.login_form"))
 
 

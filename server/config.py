@@ -26,13 +26,20 @@ DEFAULTS = {
     "BABEL_DEFAULT_LOCALE": "zh",
     "LANGUAGES": ["zh", "en"],
     "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
-    # Failed sign-ins allowed per window before the account or address is throttled.
+    # Failed sign-ins within the window, per account from one address and per address,
+    # that cost nothing; each one past them doubles the wait before the next try, from
+    # LOGIN_DELAY_SECONDS up to LOGIN_DELAY_MAX (see login_throttle.py).
     "LOGIN_WINDOW_SECONDS": 15 * 60,
-    "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
-    "LOGIN_MAX_FAILURES_PER_ADDRESS": 30,
+    "LOGIN_FREE_FAILURES_PER_PAIR": 5,
+    "LOGIN_FREE_FAILURES_PER_ADDRESS": 30,
+    "LOGIN_DELAY_SECONDS": 15,
+    "LOGIN_DELAY_MAX": 15 * 60,
     "PAGE_SIZE_DEFAULT": 50,
     "PAGE_SIZE_MAX": 200,
     "IMPORT_MAX_ROWS": 500_000,
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are believed
+    # (0: none, the connection's own address is the client's).
+    "TRUSTED_PROXIES": 0,
     # The site's public address, printed in door-card QR codes (https://zoufang.example.cn).
     "PUBLIC_BASE_URL": None,
     # Household self-report page: [requests, window seconds] per address, reports per link.

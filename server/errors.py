@@ -9,9 +9,17 @@ from .extensions import db
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, error: str, message: str, fields: dict | None = None):
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        message: str,
+        fields: dict | None = None,
+        headers: dict | None = None,  # e.g. Retry-After on a 429
+    ):
         super().__init__(message)
         self.status, self.error, self.message, self.fields = status, error, message, fields
+        self.headers = headers or {}
 
 
 def error_response(status: int, error: str, message: str, fields: dict | None = None):
@@ -37,7 +45,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def api_error(exc: ApiError):
         db.session.rollback()
-        return error_response(exc.status, exc.error, exc.message, exc.fields)
+        body, status = error_response(exc.status, exc.error, exc.message, exc.fields)
+        return body, status, exc.headers
 
     @app.errorhandler(ValidationError)
     def validation_error(exc: ValidationError):

@@ -22,6 +22,8 @@ from flask import (
     send_from_directory,
 )
 
+from .security import safe_next
+
 bp = Blueprint("pages", __name__)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -154,7 +156,7 @@ def static_file(filename: str):
 
 @bp.get("/lang/<code>")
 def set_language(code: str):
-    response = redirect(request.referrer or "/")
+    response = redirect(safe_next(request.referrer, "/"))
     if code in current_app.config["LANGUAGES"]:
         response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax")
     return response

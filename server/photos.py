@@ -98,6 +98,7 @@ def upload(photo_uuid):
         409: {description: "visit_not_synced: push the visit first; photo_conflict: UUID taken"}
         413: {description: File too large}
         422: {description: "Not an image, too many pixels, or the SHA-256 does not match"}
+        503: {description: "busy: the server decodes other photos; send again after Retry-After"}
     """
     uuid = str(photo_uuid)
     form = PhotoUploadSchema().load(request.form.to_dict())
@@ -113,6 +114,9 @@ def upload(photo_uuid):
         image = images.reencode(raw, current_app.config["PHOTO_MAX_EDGE"])
     except images.ImageProblem as exc:
         raise ApiError(422, "bad_image", str(exc), {"file": [str(exc)]}) from None
+    except images.DecoderBusy:
+        wait = {"Retry-After": str(images.DecoderBusy.retry_after)}
+        raise ApiError(503, "busy", "Too many photos at once; send again.", headers=wait) from None
     # Files first, outside the write lock: they are addressed by content, so a file whose row
     # never commits is only an unused copy, and a retry writes the same bytes.
     store = storage.current()

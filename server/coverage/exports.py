@@ -24,6 +24,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import KLASSES, Assignment, CropRecord, Household, User, Visit
 from ..models import utcnow as now
+from ..spreadsheet import safe_cell
 from . import labels, stats
 from .periods import local_zone
 
@@ -244,7 +245,7 @@ def csv_chunks(rows: Iterable[list]) -> Iterator[bytes]:
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
     for n, row in enumerate(rows, start=1):
-        writer.writerow(["" if cell is None else cell for cell in row])
+        writer.writerow(["" if cell is None else safe_cell(cell) for cell in row])
         if n % 500 == 0:
             yield buffer.getvalue().encode()
             buffer.seek(0)
@@ -318,7 +319,7 @@ def sheet_rows(rows: Iterable[list], per_chunk: int = 500) -> Iterator[bytes]:
 
 def _cell(ref: str, value) -> str:
     if isinstance(value, str):
-        text = value[:MAX_TEXT]
+        text = safe_cell(value)[:MAX_TEXT]
         if _ILLEGAL.search(text):
             text = _ILLEGAL.sub("", text)
         if "&" in text or "<" in text or ">" in text:

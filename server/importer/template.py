@@ -10,6 +10,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from .. import idcard
+from ..spreadsheet import safe_cell
 from .columns import BY_FIELD, COLUMNS
 from .validation import SEX_NAMES
 
@@ -60,7 +61,7 @@ def _data_sheet(sheet, town: str) -> None:
     sheet.title = "户籍"
     sheet.append([column.header for column in COLUMNS])
     for row in example_rows(town):
-        sheet.append([row.get(column.field) for column in COLUMNS])
+        sheet.append([safe_cell(row.get(column.field)) for column in COLUMNS])
     for index, column in enumerate(COLUMNS, start=1):
         letter = get_column_letter(index)
         sheet.column_dimensions[letter].width = 20 if column.field in TEXT_FIELDS else 12

@@ -32,7 +32,7 @@ from .selfreport import (
 )
 from .sync import ChangeCounter, DataConflict, DeviceStatus, SyncRecord
 from .types import UTCDateTime, new_uuid, utcnow
-from .users import ROLES, LoginFailure, User, supervisor_village
+from .users import ROLES, LoginFailure, User, UserSession, supervisor_village
 from .visits import Photo, Visit
 
 __all__ = [
@@ -64,6 +64,7 @@ __all__ = [
     "Town",
     "UTCDateTime",
     "User",
+    "UserSession",
     "Village",
     "Visit",
     "VisitFlag",

@@ -44,8 +44,21 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # flask-login refuses disabled accounts
         return self.enabled
 
+    # The UserSession this request was signed in with; set by auth, never stored here.
+    session_id = None  # the open UserSession id (str) of this request; never stored here
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_epoch}"
+        """What the session and remember-me cookies carry: ending the UserSession (sign-out)
+        or changing the epoch (password reset, account disabled) makes both worthless."""
+        return f"{self.id}:{self.session_epoch}:{self.session_id}"
+
+
+class UserSession(db.Model):
+    """One sign-in, from the moment the password was right until sign-out."""
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # random, in the cookies
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
 class LoginFailure(db.Model):

@@ -45,7 +45,7 @@ def _private_page_headers(response):
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; "
         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     )
     return response
@@ -154,6 +154,11 @@ FIELD_ERRORS = {
 NOT_A_PHOTO = _(
     "This file is not a photo we can read. Choose a JPG or PNG photo, or send without one."
 )
+TOO_MANY_PIXELS = _(
+    "This picture is too large for us to read. Choose a camera photo or a screenshot, "
+    "or send without one."
+)
+PHOTOS_BUSY = _("Many photos are arriving right now. Wait a minute and send again.")
 EXPIRED = _("This page was open for a long time. Check your answers and send again.")
 
 
@@ -184,11 +189,13 @@ def _read_photo() -> images.Encoded | None:
     if len(raw) > limit:
         raise _photo_too_large()
     try:
-        return images.reencode(raw, PHOTO_LONG_EDGE, images.MAX_PIXELS_UNRESIZED)
+        return images.reencode(raw, PHOTO_LONG_EDGE, images.PUBLIC)
     except images.TooManyPixels:
-        raise _photo_too_large() from None
+        raise PhotoProblem(TOO_MANY_PIXELS, 413) from None
     except images.ImageProblem:
         raise PhotoProblem(NOT_A_PHOTO, 422) from None
+    except images.DecoderBusy:
+        raise PhotoProblem(PHOTOS_BUSY, 503) from None
 
 
 @bp.post("/r/<token>")
