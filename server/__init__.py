@@ -18,6 +18,7 @@ from . import (
     office,
     openapi,
     pages,
+    params,
     photos,
     sync,
 )
@@ -30,6 +31,7 @@ from .selfreport import staff as selfreport_staff
 
 def create_app(test_config=None) -> Flask:
     app = Flask(__name__, static_folder=None, instance_path=config.instance_path(test_config))
+    params.register(app)  # before any route: the id converter is bound as routes are added
     config.load(app, test_config)
     logging.basicConfig(level=logging.INFO)
 

@@ -16,13 +16,14 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
-from marshmallow import Schema, fields
 from sqlalchemy import delete, func, select
 
 from .errors import ApiError, error_response, json_body
 from .extensions import db, login_manager
 from .models import LoginFailure, User, utcnow
 from .passwords import verify
+from .schemas import fields
+from .schemas.base import Schema
 from .schemas.users import MeSchema
 
 bp = Blueprint("auth", __name__, url_prefix="/api")

@@ -12,6 +12,7 @@ from .. import access, pagination
 from ..errors import ApiError
 from ..extensions import db
 from ..models import KLASSES, utcnow
+from ..params import int_arg
 from . import labels
 from .periods import Period, local_zone, parse
 from .stats import Scope
@@ -69,15 +70,6 @@ def klass_arg() -> str | None:
     if klass is not None and klass not in KLASSES:
         abort(400, "Unknown class.")
     return klass
-
-
-def int_arg(name: str) -> int | None:
-    raw = request.args.get(name) or None
-    if raw is None:
-        return None
-    if not raw.isdigit():
-        abort(400, f"{name} must be a number.")
-    return int(raw)
 
 
 def scope_arg(user=None) -> Scope:
