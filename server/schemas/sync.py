@@ -205,6 +205,9 @@ class PushResultSchema(Schema):
     error = fields.String(dump_only=True)
     message = fields.String(dump_only=True)
     fields_ = fields.Dict(data_key="fields", attribute="fields", dump_only=True)
+    codes = fields.Dict(
+        dump_only=True, metadata={"description": "rejected: errors.FIELD_CODES, like fields"}
+    )
 
 
 class PushResponseSchema(Schema):
