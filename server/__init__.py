@@ -17,6 +17,7 @@ from . import (
     office,
     openapi,
     pages,
+    params,
     photos,
     security,
     sync,
@@ -29,6 +30,7 @@ from .selfreport import public as selfreport_public
 
 def create_app(test_config=None) -> Flask:
     app = Flask(__name__, static_folder=None, instance_path=config.instance_path(test_config))
+    params.register(app)  # before any route: the id converter is bound as routes are added
     config.load(app, test_config)
     logging.basicConfig(level=logging.INFO)
 

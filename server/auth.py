@@ -16,7 +16,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
-from marshmallow import Schema, fields
 from sqlalchemy import delete, func, select
 
 from . import login_throttle
@@ -24,6 +23,8 @@ from .errors import ApiError, error_response, json_body
 from .extensions import db, login_manager
 from .models import User, UserSession, utcnow
 from .passwords import verify
+from .schemas import fields
+from .schemas.base import Schema
 from .schemas.users import MeSchema
 from .security import safe_next
 

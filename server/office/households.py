@@ -44,6 +44,7 @@ from ..models import (
     VisitFlag,
     utcnow,
 )
+from ..params import row_id
 from ..schedule import next_due
 from ..schemas.households import (
     HouseholdCreateSchema,
@@ -63,7 +64,6 @@ from .web import (
     next_cursor,
     now,
     period_arg,
-    row_id,
     scope_arg,
 )
 

@@ -2,7 +2,6 @@
 and audit as the API in server/measures.py); a plain sentence for what does not fit."""
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from flask import abort, redirect, request, url_for
 from flask_babel import gettext as _
@@ -14,6 +13,7 @@ from ..auth import check_form_csrf
 from ..errors import ApiError
 from ..extensions import db
 from ..measures import start_measure, stop_measure
+from ..params import decimal_text
 from ..schemas.households import MeasureInSchema
 from .site import office_page
 from .web import bp
@@ -36,13 +36,10 @@ def _refuse(fields) -> None:
 
 def _fen(yuan: str) -> int | None | str:
     """Yuan as typed ("1500", "1,500.50") in fen; "" for none; the text itself when wrong."""
-    text = yuan.replace(",", "").strip()
-    if not text:
+    if not yuan.strip():
         return None
-    try:
-        return int(Decimal(text) * 100)
-    except InvalidOperation:
-        return yuan
+    amount = decimal_text(yuan)
+    return yuan if amount is None else int(amount * 100)
 
 
 def _back(household_id: int):

@@ -1,13 +1,11 @@
 """Pages where a supervisor acts: visit flags to check, households that need action."""
 
-from datetime import datetime
-
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from .. import access, audit
+from .. import access, audit, pagination
 from ..auth import check_form_csrf, safe_next
 from ..coverage import needs
 from ..coverage.flags import FLAG_KINDS
@@ -112,7 +110,7 @@ def needs_action():
         "office/needs_action.html",
         scope=scope,
         rows=[(households[r.household_id], r, items.get(r.household_id, [])) for r in shown],
-        next_after=f"{last.oldest.isoformat()}|{last.household_id}" if last else None,
+        next_after=pagination.pack("needs", last.oldest, last.household_id) if last else None,
         open_conflicts=db.session.scalar(
             access.conflicts(current_user)
             .where(DataConflict.resolved_at.is_(None), scope.in_villages())
@@ -122,14 +120,10 @@ def needs_action():
 
 
 def _needs_cursor():
-    raw = request.args.get("after")
-    if not raw:
-        return None
-    stamp, _, household_id = raw.partition("|")
-    try:
-        return datetime.fromisoformat(stamp), int(household_id)
-    except ValueError:
-        abort(400, "The page cursor is not valid.")
+    """(oldest open item, household id) of the last household shown."""
+    return pagination.unpack(
+        request.args.get("after"), "needs", pagination.moment, pagination.row_id, field="after"
+    )
 
 
 @bp.post("/needs-action/<int:household_id>/handled")

@@ -2,12 +2,14 @@
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, ValidationError, validate
 
 from .. import access, audit
 from ..auth import check_form_csrf
 from ..extensions import db
 from ..models import KLASSES, Town
+from ..schemas import fields
+from ..schemas.base import Schema
 from ..settings import for_town
 from .site import office_page
 from .web import bp

@@ -15,6 +15,7 @@ from ..coverage.stats import Scope
 from ..errors import ApiError
 from ..extensions import db
 from ..models import KLASSES, utcnow
+from ..params import int_arg  # noqa: F401 (the pages import it from here)
 from .site import bp
 
 
@@ -51,28 +52,6 @@ def klass_arg() -> str | None:
     if klass is not None and klass not in KLASSES:
         abort(400, "Unknown class.")
     return klass
-
-
-ROW_ID_MAX = 2**31 - 1  # ids are 32-bit integers on both databases
-
-
-def row_id(raw: str | None) -> int | None:
-    """A row id as typed in a form or a query, or None when it cannot be one (so a huge
-    number is refused here rather than overflowing the database driver)."""
-    raw = (raw or "").strip()
-    if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) <= ROW_ID_MAX:
-        return None
-    return int(raw)
-
-
-def int_arg(name: str) -> int | None:
-    raw = request.args.get(name) or None
-    if raw is None:
-        return None
-    ident = row_id(raw)
-    if ident is None:
-        abort(400, f"{name} must be a number.")
-    return ident
 
 
 def scope_arg(user=None) -> Scope:

@@ -1,9 +1,7 @@
 """What goes in and out of the registry API."""
 
 from marshmallow import (
-    Schema,
     ValidationError,
-    fields,
     pre_load,
     validate,
     validates,
@@ -11,7 +9,10 @@ from marshmallow import (
 )
 
 from .. import idcard
+from ..errors import Coded
 from ..models import CROPS, KLASSES, MEASURE_KINDS, SEXES
+from . import fields
+from .base import Schema
 from .users import CadreRefSchema
 
 PHONE = validate.Regexp(r"^[0-9+\- ]{5,20}$", error="must be a phone number")
@@ -103,7 +104,7 @@ class MeasureInSchema(Schema):
     @validates_schema
     def named_when_other(self, data, **kwargs):
         if data.get("kind") == "other" and not data.get("detail"):
-            raise ValidationError("Say what the measure is.", "detail")
+            raise ValidationError(Coded("Say what the measure is.", "required"), "detail")
 
 
 class MeasureEndSchema(Schema):
@@ -145,7 +146,7 @@ class HouseholdPageSchema(Schema):
 
 
 class HouseholdQuerySchema(Schema):
-    village_id = fields.Integer()
+    village_id = fields.Id()
     klass = fields.String(validate=validate.OneOf(KLASSES))
     q = fields.String(validate=validate.Length(1, 64))
     cursor = fields.String()
@@ -155,7 +156,7 @@ class HouseholdQuerySchema(Schema):
 class HouseholdEditSchema(Schema):
     """Fields a supervisor may change on a household."""
 
-    village_id = fields.Integer()
+    village_id = fields.Id()
     head_name = fields.String(validate=validate.Length(1, 64))
     klass = fields.String(validate=validate.OneOf(KLASSES))
     phone = fields.String(allow_none=True, validate=PHONE)
@@ -176,14 +177,14 @@ class HouseholdCreateSchema(HouseholdEditSchema):
         exclude = ("reason",)
 
     code = fields.String(required=True, validate=validate.Regexp(r"^[0-9A-Za-z\-]{1,32}$"))
-    village_id = fields.Integer(required=True)
+    village_id = fields.Id(required=True)
     head_name = fields.String(required=True, validate=validate.Length(1, 64))
     klass = fields.String(required=True, validate=validate.OneOf(KLASSES))
     members = fields.List(fields.Nested(MemberInSchema), load_default=list)
 
 
 class AssignSchema(Schema):
-    cadre_id = fields.Integer(required=True)
+    cadre_id = fields.Id(required=True)
 
 
 class UnmaskSchema(Schema):

@@ -1,6 +1,7 @@
 """What the registry import API answers."""
 
-from marshmallow import Schema, fields
+from . import fields
+from .base import Schema
 
 
 class RowErrorSchema(Schema):

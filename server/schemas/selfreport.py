@@ -3,9 +3,11 @@
 import re
 
 from flask import url_for
-from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate
+from marshmallow import ValidationError, post_load, pre_load, validate
 
 from ..models import REPORT_CATEGORIES
+from . import fields
+from .base import Schema
 
 
 def _photo_url(report) -> str | None:
@@ -50,7 +52,7 @@ class ReportSchema(Schema):
 
 class ReportQuerySchema(Schema):
     status = fields.String(load_default="open", validate=validate.OneOf(("open", "handled", "all")))
-    household_id = fields.Integer()
+    household_id = fields.Id()
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 200))
 
 

@@ -5,20 +5,20 @@ from datetime import UTC, datetime
 from flask import url_for
 from marshmallow import (
     EXCLUDE,
-    Schema,
     ValidationError,
-    fields,
     pre_load,
     validate,
     validates_schema,
 )
 
+from ..errors import Coded
 from ..models import CROPS, MEASURE_KINDS
+from . import fields
+from .base import Schema
 from .households import PHONE, CropSchema, HouseholdDetailSchema
 from .users import CadreRefSchema
 
 MAX_RECORDS = 100
-ROW_ID = validate.Range(1, 2**31 - 1)  # ids are 32-bit integers on both databases
 # Bounds for a phone's clock; a time ahead of the server is flagged, not refused (docs/sync.md).
 EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
 KINDS = ("visit", "household_edit")
@@ -102,16 +102,16 @@ class CropInSchema(Schema):
     @validates_schema
     def named_when_other(self, data, **kwargs):
         if data.get("crop") == "other" and not data.get("crop_name"):
-            raise ValidationError("Name the crop.", "crop_name")
+            raise ValidationError(Coded("Name the crop.", "required"), "crop_name")
 
 
 def _unique(items, what: str):
     if len(set(items)) != len(items):
-        raise ValidationError(f"The same {what} appears twice.")
+        raise ValidationError(Coded(f"The same {what} appears twice.", "duplicate"))
 
 
 class VisitDataSchema(Schema):
-    household_id = fields.Integer(required=True, strict=True, validate=ROW_ID)
+    household_id = fields.Id(required=True, strict=True)
     visited_at = fields.AwareDateTime(
         required=True,
         validate=validate.Range(EARLIEST, LATEST, error="Not a plausible date."),
@@ -140,7 +140,7 @@ class VisitDataSchema(Schema):
         validate=[validate.Length(max=len(MEASURE_KINDS)), lambda m: _unique(m, "measure")],
     )
     # A household's self-report this visit answers; linked once self-reports exist.
-    report_id = fields.Integer(allow_none=True, load_default=None, validate=ROW_ID)
+    report_id = fields.Id(allow_none=True, load_default=None)
 
 
 class MemberEditSchema(Schema):
@@ -166,8 +166,8 @@ class EditChangesSchema(Schema):
 
 
 class HouseholdEditDataSchema(Schema):
-    household_id = fields.Integer(required=True, strict=True, validate=ROW_ID)
-    base_version = fields.Integer(required=True, strict=True, validate=ROW_ID)
+    household_id = fields.Id(required=True, strict=True)
+    base_version = fields.Id(required=True, strict=True)
     changes = fields.Nested(EditChangesSchema, required=True)
 
 
@@ -205,6 +205,9 @@ class PushResultSchema(Schema):
     error = fields.String(dump_only=True)
     message = fields.String(dump_only=True)
     fields_ = fields.Dict(data_key="fields", attribute="fields", dump_only=True)
+    codes = fields.Dict(
+        dump_only=True, metadata={"description": "rejected: errors.FIELD_CODES, like fields"}
+    )
 
 
 class PushResponseSchema(Schema):

@@ -1,6 +1,8 @@
-from marshmallow import Schema, fields, validate
+from marshmallow import validate
 
 from ..models import ROLES
+from . import fields
+from .base import Schema
 
 
 class VillageRefSchema(Schema):

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
 from .. import changes  # noqa: F401  (its session hooks number every change phones pull)
-from ..errors import ApiError
+from ..errors import ApiError, validation_fields
 from ..extensions import db
 from ..models import utcnow
 from ..schemas.sync import (
@@ -37,7 +37,7 @@ def _load_envelope() -> dict:
         return PushSchema().load(body)
     except ValidationError as exc:
         raise ApiError(
-            400, "malformed_envelope", "The push envelope is not valid.", exc.messages
+            400, "malformed_envelope", "The push envelope is not valid.", validation_fields(exc)
         ) from None
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..changes import field_key
+from ..errors import Coded
 from ..extensions import db
 from ..models import DataConflict, Household, User
 from ..models.sync import SyncRecord
@@ -34,13 +35,17 @@ def _wanted(household: Household, changes: dict) -> list[tuple[object, str, obje
 
 def _problem(uuid: str, data: dict, household: Household) -> dict | None:
     if data["base_version"] > household.version:
-        fields = {"base_version": ["Newer than the household's version."]}
+        fields = {"base_version": [Coded("Newer than the household's version.", "too_large")]}
         return rejected(uuid, 422, "validation_failed", "Some fields are not valid.", fields)
     known = {str(m.id) for m in household.members}
     unknown = [m for m in data["changes"]["members"] if m not in known]
     if unknown:
         fields = {
-            "changes": {"members": {m: ["No such member in this household."] for m in unknown}}
+            "changes": {
+                "members": {
+                    m: [Coded("No such member in this household.", "not_found")] for m in unknown
+                }
+            }
         }
         return rejected(uuid, 422, "validation_failed", "Some fields are not valid.", fields)
     return None

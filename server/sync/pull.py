@@ -5,14 +5,13 @@ a clock. Numbers commit in order (server/changes.py), so everything at or below 
 value read when a page is answered is visible to it, and nothing is skipped.
 """
 
-import base64
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from .. import access, changes, settings
+from .. import access, changes, pagination, settings
 from ..errors import ApiError
 from ..extensions import db
 from ..models import Assignment, Household, User, Village, Visit, utcnow
@@ -23,22 +22,11 @@ RECENT_VISITS = 10
 
 
 def encode_cursor(seq: int, last_id: int | None = None) -> str:
-    raw = f"seq:{seq}" if last_id is None else f"seq:{seq}:{last_id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return pagination.pack("seq", seq) if last_id is None else pagination.pack("seq", seq, last_id)
 
 
 def decode_cursor(cursor: str | None) -> tuple[int, int | None] | None:
-    if not cursor:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, *numbers = raw.split(":")
-        valid = all(n.isdigit() and len(n) <= 18 for n in numbers)  # fits a 64-bit integer
-        if kind == "seq" and 1 <= len(numbers) <= 2 and valid:
-            return int(numbers[0]), int(numbers[1]) if len(numbers) == 2 else None
-    except (ValueError, UnicodeDecodeError):
-        pass
-    raise ApiError(400, "bad_cursor", "The cursor is not valid.", {"cursor": ["Not valid."]})
+    return pagination.unpack(cursor, "seq", pagination.sequence, pagination.row_id, optional=1)
 
 
 @dataclass

@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from .. import access
+from ..errors import Coded, validation_fields
 from ..extensions import db
 from ..models import DeviceStatus, Household, SelfReport, User, Village, utcnow
 from ..schemas.sync import KINDS, HouseholdEditDataSchema, VisitDataSchema
@@ -19,9 +20,11 @@ DATA_SCHEMAS = {"visit": VisitDataSchema, "household_edit": HouseholdEditDataSch
 def _validate(record: dict, schemas: dict) -> dict:
     """The record's data, loaded; raises ValidationError for this record alone."""
     if record["kind"] not in KINDS:
-        raise ValidationError({"kind": [f"Must be one of: {', '.join(KINDS)}."]})
+        raise ValidationError(
+            {"kind": [Coded(f"Must be one of: {', '.join(KINDS)}.", "not_one_of")]}
+        )
     if not isinstance(record["data"], dict):
-        raise ValidationError({"data": ["Not an object."]})
+        raise ValidationError({"data": [Coded("Not an object.", "invalid")]})
     return schemas[record["kind"]].load(record["data"])
 
 
@@ -51,9 +54,8 @@ def _load_all(records: list[dict], results: list) -> list[tuple[int, str, str, d
         try:
             work.append((index, uuid, record["kind"], _validate(record, schemas)))
         except ValidationError as exc:
-            fields = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
             results[index] = rejected(
-                uuid, 422, "validation_failed", "Some fields are not valid.", fields
+                uuid, 422, "validation_failed", "Some fields are not valid.", validation_fields(exc)
             )
     return work
 
@@ -82,11 +84,11 @@ def process_records(user: User, records: list[dict]) -> list[dict]:
     for index, uuid, kind, data in work:
         household = households.get(data["household_id"])
         if household is None:
-            message = "No such household in your scope."
+            message = Coded("No such household in your scope.", "not_found")
             fields = {"household_id": [message]}
             results[index] = rejected(uuid, 404, "not_found", message, fields)
         elif kind == "visit" and not _report_linkable(user, data, household):
-            message = "No such report for this household in your scope."
+            message = Coded("No such report for this household in your scope.", "not_found")
             fields = {"report_id": [message]}
             results[index] = rejected(uuid, 422, "validation_failed", message, fields)
         elif kind == "visit":

@@ -1,5 +1,7 @@
 """The result of one pushed record, as the phone reads it (docs/sync.md)."""
 
+from ..errors import field_codes
+
 
 def rejected(uuid: str, code: int, error: str, message: str, fields=None) -> dict:
     """A 4xx for this record alone: the phone quarantines it and shows the message."""
@@ -7,6 +9,7 @@ def rejected(uuid: str, code: int, error: str, message: str, fields=None) -> dic
     result["message"] = message
     if fields:
         result["fields"] = fields
+        result["codes"] = field_codes(fields)
     return result
 
 

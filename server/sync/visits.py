@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import changes, settings
 from ..coverage import StoredVisit, flag_visits, record_visits
+from ..errors import Coded
 from ..extensions import db
 from ..models import CropRecord, Household, Photo, User, Visit
 from ..selfreport import link_visit_to_report
@@ -101,7 +102,8 @@ class VisitIngest:
         found = self._find(item.uuid)
         if found is not None:
             return self._answer_stored(item.uuid, found)
-        fields = {"crops": {i: {"uuid": ["Already used by another visit."]} for i in taken}}
+        used = Coded("Already used by another visit.", "duplicate")
+        fields = {"crops": {i: {"uuid": [used]} for i in taken}}
         return rejected(item.uuid, 409, "uuid_taken", "A crop UUID is used twice.", fields)
 
     @staticmethod
