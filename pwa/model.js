@@ -1,19 +1,8 @@
 // What the views show: the pulled households joined with the visits still on this phone.
 
+import { MEASURES } from './codes.js';
 import { byIndex, get, getAll, getMeta } from './store.js';
 import { DAY_MS } from './util.js';
-
-export const KLASSES = ['A', 'B', 'C', 'D'];
-export const SITUATION = ['health', 'income', 'housing', 'schooling'];
-export const TRENDS = ['same', 'better', 'worse'];
-export const EVENTS = ['illness', 'disaster', 'accident', 'other'];
-export const CROPS = ['kiwifruit', 'tobacco', 'other'];
-// Support measure kinds, in the server's order (server/models/registry.py MEASURE_KINDS).
-export const MEASURES = [
-  'skills_training', 'microcredit', 'industry_project', 'public_welfare_post', 'employment',
-  'medical_insurance', 'dividend', 'temporary_relief', 'medical_relief', 'dibao', 'tekun',
-  'disability_cert', 'nursing_home', 'care_service', 'other',
-];
 
 const time = (iso) => (iso ? Date.parse(iso) : null);
 

@@ -1,7 +1,8 @@
 // One household: members, class, phone, crops, visits with photos, open reports.
 
 import { formatDate, formatDateTime, relativeDays, t } from '../i18n/index.js';
-import { householdView, SITUATION } from '../model.js';
+import { SITUATION } from '../codes.js';
+import { householdView } from '../model.js';
 import { fenToYuan, formatArea } from '../util.js';
 import { blobUrl, fill, h, klassBadge } from './dom.js';
 

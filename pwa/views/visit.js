@@ -2,9 +2,8 @@
 // (never blocking the save), crops prefilled from the last visit, photos shrunk one at a time.
 
 import { t } from '../i18n/index.js';
-import {
-  EVENTS, householdView, lastCrops, lastMeasures, measureChoices, SITUATION, TRENDS,
-} from '../model.js';
+import { EVENTS, SITUATION, TRENDS } from '../codes.js';
+import { householdView, lastCrops, lastMeasures, measureChoices } from '../model.js';
 import * as outbox from '../outbox.js';
 import { get } from '../store.js';
 import { isoWithOffset, localInputValue, uuid } from '../util.js';

@@ -13,6 +13,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from ..codes import SUDDEN_EVENTS, TRENDS
 from ..models import CROPS, MEASURE_KINDS
 from .households import PHONE, CropSchema, HouseholdDetailSchema
 from .users import CadreRefSchema
@@ -22,8 +23,6 @@ ROW_ID = validate.Range(1, 2**31 - 1)  # ids are 32-bit integers on both databas
 # Bounds for a phone's clock; a time ahead of the server is flagged, not refused (docs/sync.md).
 EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
 KINDS = ("visit", "household_edit")
-SITUATION_CHANGES = ("same", "better", "worse")
-SUDDEN_EVENTS = ("illness", "disaster", "accident", "other")
 STATUSES = ("created", "duplicate", "merged", "rejected")
 TEXT = validate.Length(max=4000)
 
@@ -78,10 +77,10 @@ class LocationSchema(Schema):
 class SituationSchema(Schema):
     """Each aspect changed since the last visit: same, better or worse (null: not asked)."""
 
-    health = fields.String(allow_none=True, validate=validate.OneOf(SITUATION_CHANGES))
-    income = fields.String(allow_none=True, validate=validate.OneOf(SITUATION_CHANGES))
-    housing = fields.String(allow_none=True, validate=validate.OneOf(SITUATION_CHANGES))
-    schooling = fields.String(allow_none=True, validate=validate.OneOf(SITUATION_CHANGES))
+    health = fields.String(allow_none=True, validate=validate.OneOf(TRENDS))
+    income = fields.String(allow_none=True, validate=validate.OneOf(TRENDS))
+    housing = fields.String(allow_none=True, validate=validate.OneOf(TRENDS))
+    schooling = fields.String(allow_none=True, validate=validate.OneOf(TRENDS))
 
 
 class CropInSchema(Schema):

@@ -135,7 +135,7 @@ def test_a_taken_uuid_is_sent_again_as_a_new_record_exactly_once(
     phone.offline()
     phone.record_visit(HEAD_1, notes="编号被占", photos=[camera_photos[0]], crops=[KIWI])
     queued = phone.page.evaluate(
-        "import('/pwa/store.js')"
+        "import(document.querySelector('script[type=module]').src.replace('app.js', 'store.js'))"
         ".then(async (s) => [await s.getAll('outbox'), await s.getAll('photos')])"
     )
     [record], [photo] = queued
