@@ -89,12 +89,20 @@ export async function householdView(householdId, userId) {
   const localLast = list.filter((v) => v.local).map((v) => time(v.visited_at))[0];
   return {
     household: edits.reduce((h, r) => applyChanges(h, r.data.changes), household),
+    pendingCrops: pendingCrops(list),
     pulled: household,
     edits,
     visits: list,
     photos,
     due: dueInfo(household, localLast, pull?.settings?.rhythm_days),
   };
+}
+
+// Crops recorded at visits not yet acknowledged (newest first), which the pulled household
+// cannot list yet, each with the record that carries it.
+function pendingCrops(visits) {
+  return visits.filter((v) => v.local && v.local.state !== 'sent')
+    .flatMap((v) => (v.crops || []).map((crop) => ({ crop, record: v.local })));
 }
 
 export function applyChanges(household, changes) {

@@ -14,6 +14,8 @@ SITUATION_KEYS = ("health", "income", "housing", "schooling")
 TRENDS = ("same", "better", "worse")
 # A sudden event the visit found (null: none).
 SUDDEN_EVENTS = ("illness", "disaster", "accident", "other")
+# Photos one visit may carry.
+PHOTOS_PER_VISIT = 20
 
 
 def phone_codes(photo_max_bytes: int) -> dict:
@@ -25,7 +27,9 @@ def phone_codes(photo_max_bytes: int) -> dict:
         "EVENTS": list(SUDDEN_EVENTS),
         "CROPS": list(CROPS),
         "MEASURES": list(MEASURE_KINDS),
-        # A photo past this is refused when picked: the server would refuse its upload.
+        # Photos past these are refused when picked: the server would refuse the visit or
+        # the upload, and the visit could never be sent.
+        "PHOTOS_PER_VISIT": PHOTOS_PER_VISIT,
         "PHOTO_MAX_BYTES": photo_max_bytes,
     }
 

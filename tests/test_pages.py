@@ -109,6 +109,7 @@ def test_the_phone_reads_its_code_lists_from_the_server(app, client):
         "EVENTS": list(SUDDEN_EVENTS),
         "CROPS": list(CROPS),
         "MEASURES": list(MEASURE_KINDS),
+        "PHOTOS_PER_VISIT": 20,
         "PHOTO_MAX_BYTES": app.config["PHOTO_MAX_BYTES"],
     }
 

@@ -13,7 +13,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from ..codes import SUDDEN_EVENTS, TRENDS
+from ..codes import PHOTOS_PER_VISIT, SUDDEN_EVENTS, TRENDS
 from ..models import CROPS, MEASURE_KINDS
 from .households import PHONE, CropSchema, HouseholdDetailSchema
 from .users import CadreRefSchema
@@ -130,7 +130,7 @@ class VisitDataSchema(Schema):
     photo_uuids = fields.List(
         fields.UUID(),
         load_default=list,
-        validate=[validate.Length(max=20), lambda p: _unique(p, "photo")],
+        validate=[validate.Length(max=PHOTOS_PER_VISIT), lambda p: _unique(p, "photo")],
     )
     # The household's support measures the cadre saw carried out, by kind.
     measures = fields.List(
@@ -204,6 +204,10 @@ class PushResultSchema(Schema):
     error = fields.String(dump_only=True)
     message = fields.String(dump_only=True)
     fields_ = fields.Dict(data_key="fields", attribute="fields", dump_only=True)
+    codes = fields.Dict(
+        dump_only=True,
+        metadata={"description": "rejected: a stable code per field, keyed as fields"},
+    )
 
 
 class PushResponseSchema(Schema):
