@@ -12,7 +12,7 @@ from sqlalchemy import select
 from server import create_app
 from server.extensions import db
 from server.models import Photo, Visit
-from tests.e2e.conftest import fill_crop, wait_for_server
+from tests.e2e.conftest import wait_for_server
 
 pytestmark = pytest.mark.e2e
 
