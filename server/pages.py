@@ -85,8 +85,12 @@ class Shell:
 
     @property
     def urls(self) -> tuple[str, ...]:
-        """What the service worker precaches."""
-        return ("/", "/manifest.webmanifest", *(self.prefix + path for path in self.files))
+        return precache_urls(self.version, self.files)
+
+
+def precache_urls(version: str, paths) -> tuple[str, ...]:
+    """What the service worker precaches: the page, the manifest, every versioned file."""
+    return ("/", "/manifest.webmanifest", *(f"/v/{version}/{path}" for path in paths))
 
 
 def _files(folder: Path) -> list[Path]:
@@ -127,7 +131,6 @@ def _mimetype(path: str) -> str:
 def build_shell(root: Path, photo_max_bytes: int) -> Shell:
     sources = source_files(root, photo_max_bytes)
     version = content_hash(sources)
-    prefix = f"/v/{version}/"
     index, worker, manifest = (
         sources.pop(f"pwa/{name}").decode()
         for name in ("index.html", "sw.js", "manifest.webmanifest")
@@ -135,8 +138,8 @@ def build_shell(root: Path, photo_max_bytes: int) -> Shell:
     if SHELL_MARK not in worker or VERSION_MARK not in worker:
         raise RuntimeError("pwa/sw.js lost its version or shell placeholder")
     files = {path: Asset.of(body, _mimetype(path)) for path, body in sources.items()}
-    urls = ["/", "/manifest.webmanifest", *(prefix + path for path in files)]
-    worker = worker.replace(SHELL_MARK, json.dumps(urls)).replace(VERSION_MARK, version)
+    urls = precache_urls(version, files)
+    worker = worker.replace(SHELL_MARK, json.dumps(list(urls))).replace(VERSION_MARK, version)
     return Shell(
         root=root,
         version=version,
@@ -164,7 +167,7 @@ def shell() -> Shell:
 
 def serve(asset: Asset, cache_control: str) -> Response:
     """The asset, gzipped for a browser that takes it; a matching ETag answers 304."""
-    packed = asset.gzipped is not None and "gzip" in request.accept_encodings
+    packed = asset.gzipped is not None and request.accept_encodings["gzip"] > 0
     response = Response(asset.gzipped if packed else asset.body, mimetype=asset.mimetype)
     if packed:
         response.headers["Content-Encoding"] = "gzip"

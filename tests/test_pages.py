@@ -77,6 +77,8 @@ def test_versioned_files_are_compressed_and_cached_for_good(app, client):
     assert "Accept-Encoding" in packed.headers["Vary"]
     plain = client.get(url)
     assert "Content-Encoding" not in plain.headers
+    refused = client.get(url, headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "Content-Encoding" not in refused.headers
     assert gzip.decompress(packed.get_data()) == plain.get_data()
     assert len(packed.get_data()) * 2 < len(plain.get_data())
 
