@@ -8,6 +8,7 @@ export class ApiError extends Error {
     this.status = status;
     this.code = body && body.error;
     this.fields = (body && body.fields) || null;
+    this.codes = (body && body.codes) || null;
   }
 }
 

@@ -23,6 +23,7 @@ const active = (session) => (session && !session.signedOut ? session : null);
 const ctx = {
   session: null,
   syncing: false,
+  offlineProblem: null, // why this browser cannot keep the app offline, if it cannot
   state: { search: '' },
   online: () => navigator.onLine !== false,
   signedIn,
@@ -58,6 +59,7 @@ let generation = 0;
 
 async function route() {
   const mine = ++generation;
+  if (mine > toastUntil) hideToast();
   const releasePrevious = newBlobBatch();
   renderChrome();
   const root = document.createElement('div');
@@ -92,6 +94,9 @@ function refreshSoon() {
 
 async function renderChrome() {
   $('lang-toggle').textContent = lang() === 'en' ? '中文' : 'EN';
+  const warning = $('no-offline');
+  warning.hidden = !ctx.offlineProblem;
+  if (ctx.offlineProblem) warning.textContent = t(ctx.offlineProblem);
   const pill = $('sync-pill');
   const { session } = ctx;
   if (!session) {
@@ -106,11 +111,14 @@ async function renderChrome() {
   pill.hidden = false;
   const failed = Boolean(summary.sync.lastError);
   pill.className = rejected ? 'pill bad' : waiting || failed ? 'pill waiting' : 'pill ok';
-  let label = waiting ? t('pill.waiting', { n: waiting }) : t(failed ? 'pill.failed' : 'pill.synced');
-  if (rejected) label = t('pill.attention', { n: rejected });
-  if (ctx.syncing) label = t('pill.syncing');
-  if (!ctx.online()) label = `${t('pill.offline')} · ${label}`;
-  pill.textContent = label;
+  // Both counts at once: records refused must not hide the ones still waiting, nor the reverse.
+  const counts = [
+    waiting ? t('pill.waiting', { n: waiting }) : null,
+    rejected ? t('pill.attention', { n: rejected }) : null,
+  ].filter(Boolean);
+  const quiet = ctx.syncing ? t('pill.syncing') : t(failed ? 'pill.failed' : 'pill.synced');
+  const words = [ctx.online() ? null : t('pill.offline'), ...(counts.length ? counts : [quiet])];
+  pill.textContent = words.filter(Boolean).join(' · ');
   const banner = $('banner');
   banner.hidden = !ctx.session.expired;
   if (ctx.session.expired) {
@@ -122,19 +130,18 @@ async function renderChrome() {
   }
 }
 
-let toastTimer = null;
+// "Saved" shows above the page the cadre lands on and stays there until the cadre goes on
+// from that page (the route after the next): no timer takes it away under a finger.
+let toastUntil = 0;
 function toast(message) {
   const el = $('toast');
   el.textContent = message;
   el.hidden = false;
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(hideToast, 4000);
+  toastUntil = generation + 1;
 }
 
-// A warning the cadre must read (signing out with records waiting) takes the bottom of the
-// screen; a "saved" toast still showing from a moment ago would cover it.
+// A warning the cadre must read (signing out with records waiting) comes alone.
 function hideToast() {
-  clearTimeout(toastTimer);
   $('toast').hidden = true;
 }
 
@@ -225,8 +232,26 @@ async function signOut() {
 
 // ---------------------------------------------------------------- service worker
 
+// What keeps the app from working offline on this browser, said on screen (a cadre never
+// reads the console): records made here would be lost with the page, or the app not open
+// at all without a network. -> an i18n key, or null.
+function offlineProblem() {
+  if (!window.isSecureContext) return 'offline.insecure';
+  if (!('serviceWorker' in navigator) || typeof caches === 'undefined') return 'offline.noWorker';
+  return null;
+}
+
+function showOfflineProblem(key) {
+  ctx.offlineProblem = key;
+  renderChrome();
+}
+
 async function registerWorker() {
-  if (!('serviceWorker' in navigator)) return;
+  const problem = offlineProblem();
+  if (problem) {
+    showOfflineProblem(problem);
+    return;
+  }
   let accepted = false;
   const offer = (worker) => {
     if (!worker || !navigator.serviceWorker.controller) return; // a first install is no update
@@ -256,6 +281,7 @@ async function registerWorker() {
     });
   } catch (error) {
     console.warn('service worker not registered', error);
+    showOfflineProblem('offline.noWorker');
   }
 }
 
@@ -267,7 +293,16 @@ async function start() {
     setLang(lang() === 'en' ? 'zh-CN' : 'en');
     route();
   });
-  ctx.session = active(await getMeta('session'));
+  try {
+    ctx.session = active(await getMeta('session'));
+  } catch (error) {
+    // No IndexedDB (blocked, or a private window that refuses it): nothing could be kept.
+    console.warn('no storage', error);
+    $('view').replaceChildren(Object.assign(document.createElement('p'), {
+      className: 'notice bad', textContent: t('offline.noStorage'),
+    }));
+    return;
+  }
   window.addEventListener('hashchange', route);
   watchTriggers();
   await route();

@@ -1,19 +1,8 @@
 // What the views show: the pulled households joined with the visits still on this phone.
 
+import { MEASURES } from './codes.js';
 import { byIndex, get, getAll, getMeta } from './store.js';
 import { DAY_MS } from './util.js';
-
-export const KLASSES = ['A', 'B', 'C', 'D'];
-export const SITUATION = ['health', 'income', 'housing', 'schooling'];
-export const TRENDS = ['same', 'better', 'worse'];
-export const EVENTS = ['illness', 'disaster', 'accident', 'other'];
-export const CROPS = ['kiwifruit', 'tobacco', 'other'];
-// Support measure kinds, in the server's order (server/models/registry.py MEASURE_KINDS).
-export const MEASURES = [
-  'skills_training', 'microcredit', 'industry_project', 'public_welfare_post', 'employment',
-  'medical_insurance', 'dividend', 'temporary_relief', 'medical_relief', 'dibao', 'tekun',
-  'disability_cert', 'nursing_home', 'care_service', 'other',
-];
 
 const time = (iso) => (iso ? Date.parse(iso) : null);
 
@@ -100,12 +89,20 @@ export async function householdView(householdId, userId) {
   const localLast = list.filter((v) => v.local).map((v) => time(v.visited_at))[0];
   return {
     household: edits.reduce((h, r) => applyChanges(h, r.data.changes), household),
+    pendingCrops: pendingCrops(list),
     pulled: household,
     edits,
     visits: list,
     photos,
     due: dueInfo(household, localLast, pull?.settings?.rhythm_days),
   };
+}
+
+// Crops recorded at visits not yet acknowledged (newest first), which the pulled household
+// cannot list yet, each with the record that carries it.
+function pendingCrops(visits) {
+  return visits.filter((v) => v.local && v.local.state !== 'sent')
+    .flatMap((v) => (v.crops || []).map((crop) => ({ crop, record: v.local })));
 }
 
 export function applyChanges(household, changes) {

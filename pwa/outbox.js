@@ -60,16 +60,18 @@ export async function queueEdit({ uuid: recordUuid, householdId, userId, data })
 // joining this visit. The server never stored any of them for this record (photos are sent
 // only after their visit was acknowledged), so nothing on the server points at the old ones.
 // -> the record's UUID from now on.
-export async function resendRecord(recordUuid, data, newPhotos = [], { asNew = false } = {}) {
+// removedPhotos: the record's photos the cadre took back while fixing it, deleted with it.
+export async function resendRecord(recordUuid, data, newPhotos = [], { asNew = false, removedPhotos = [] } = {}) {
   const now = new Date().toISOString();
   const target = asNew ? uuid() : recordUuid;
   await transaction(['outbox', 'photos'], 'readwrite', async (s) => {
     const record = await done(s.outbox.get(recordUuid));
     if (!record) throw new Error('This record is no longer waiting.');
+    removedPhotos.forEach((photoUuid) => s.photos.delete(photoUuid));
     let body = data;
     if (asNew) {
       const kept = (await done(s.photos.index('visitUuid').getAll(recordUuid)))
-        .filter((p) => p.state !== 'sent');
+        .filter((p) => p.state !== 'sent' && !removedPhotos.includes(p.uuid));
       const renamed = new Map(kept.map((p) => [p.uuid, uuid()]));
       if (record.kind === 'visit') {
         body = {
@@ -129,14 +131,20 @@ export async function waitingByUser() {
   return [...counts.values()];
 }
 
+// The time a list shows for a record: a visit's own time, an edit's moment of saving.
+export const shownTime = (record) =>
+  Date.parse(record.kind === 'visit' ? record.data.visited_at : record.createdAt) || 0;
+
 export async function queueSummary(userId) {
   const [outbox, sent, photos, sync] = await Promise.all([
     getAll('outbox'), getAll('sent'), getAll('photos'), getMeta('sync'),
   ]);
   const mine = (row) => userId === undefined || row.userId === userId;
+  // Oldest first (the order they go in), by the time the list shows; IndexedDB gives UUID order.
+  const queued = outbox.filter(mine).sort((a, b) => shownTime(a) - shownTime(b));
   return {
-    waiting: outbox.filter((r) => mine(r) && r.state === 'waiting'),
-    rejected: outbox.filter((r) => mine(r) && r.state === 'rejected'),
+    waiting: queued.filter((r) => r.state === 'waiting'),
+    rejected: queued.filter((r) => r.state === 'rejected'),
     sent: sent.filter(mine).sort((a, b) => (b.sentAt || '').localeCompare(a.sentAt || '')),
     photos: photos.filter(mine),
     sync: sync || {},
@@ -299,7 +307,7 @@ async function applyResults(batch, results) {
           state: 'rejected',
           error: {
             code: result.code || 422, error: result.error || 'rejected',
-            message: result.message || '', fields: result.fields || null,
+            message: result.message || '', fields: result.fields || null, codes: result.codes || null,
           },
         });
       }

@@ -3,19 +3,23 @@
 // and SHELL when it serves this file. It never opens the queue except through the outbox,
 // so an update cannot lose a record.
 
-import { FLUSH_TAG, flush } from '/pwa/outbox.js';
-import { PHOTO_CACHE } from '/pwa/pull.js';
+import { FLUSH_TAG, flush } from '/v/__APP_VERSION__/pwa/outbox.js';
+import { PHOTO_CACHE } from '/v/__APP_VERSION__/pwa/pull.js';
 
 const VERSION = '__APP_VERSION__';
 const SHELL = [/*__APP_SHELL__*/];
 const PREFIX = 'zoufang-shell-';
 const CACHE = PREFIX + VERSION;
 
+// A versioned URL never changes content, so what the page just loaded (in the HTTP cache)
+// is exactly this version's file and is not downloaded again; the page and the manifest are
+// asked again of the server, which answers 304 while they are unchanged.
+const versioned = (url) => url.startsWith(`/v/${VERSION}/`);
+
 self.addEventListener('install', (event) => {
-  // Fetch past the HTTP cache so the new cache holds exactly this version's files.
   event.waitUntil(
     caches.open(CACHE).then((cache) =>
-      cache.addAll(SHELL.map((url) => new Request(url, { cache: 'reload' })))),
+      cache.addAll(SHELL.map((url) => new Request(url, { cache: versioned(url) ? 'default' : 'no-cache' })))),
   );
   // No skipWaiting here: the page offers "update available" and the cadre chooses when.
 });

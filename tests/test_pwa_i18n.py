@@ -3,7 +3,8 @@
 import re
 from pathlib import Path
 
-from server.models import MEASURE_KINDS
+from server.codes import SITUATION_KEYS, SUDDEN_EVENTS, TRENDS
+from server.models import CROPS, KLASSES, MEASURE_KINDS
 
 PWA = Path(__file__).resolve().parents[1] / "pwa"
 ENTRY = re.compile(r"^\s*'([\w.]+)':", re.MULTILINE)
@@ -11,11 +12,11 @@ PLACEHOLDER = re.compile(r"\{(\w+)\}")
 LITERAL_CALL = re.compile(r"\bt\('([\w.]+)'")
 # Keys built at run time, e.g. t(`klass.${household.klass}`), and the values they can take.
 DYNAMIC = {
-    "klass": ["A", "B", "C", "D"],
-    "situation": ["health", "income", "housing", "schooling"],
-    "trend": ["same", "better", "worse"],
-    "event": ["illness", "disaster", "accident", "other"],
-    "crop": ["kiwifruit", "tobacco", "other"],
+    "klass": list(KLASSES),
+    "situation": list(SITUATION_KEYS),
+    "trend": list(TRENDS),
+    "event": list(SUDDEN_EVENTS),
+    "crop": list(CROPS),
     "state": ["waiting", "sent", "rejected"],
     "photo": ["waiting", "sent", "rejected"],
     "measure": list(MEASURE_KINDS),

@@ -1,8 +1,8 @@
 // The crops of a visit: kiwifruit, tobacco or another named crop; area in mu, plants or yield,
 // expected income typed in yuan and sent as integer fen.
 
+import { CROPS } from '../codes.js';
 import { t } from '../i18n/index.js';
-import { CROPS } from '../model.js';
 import { fenToYuan, formatArea, isArea, uuid, yuanToFen } from '../util.js';
 import { h } from './dom.js';
 

@@ -79,7 +79,7 @@ export async function editHouseholdView(root, ctx, { householdId, record = null 
     if (record) await outbox.resendRecord(record.uuid, data, [], { asNew: record.error?.error === 'uuid_taken' });
     else await outbox.queueEdit({ uuid: uuid(), householdId: id, userId: ctx.session.user.id, data });
     ctx.queued(t(record ? 'fix.queued' : 'edit.queued'));
-    window.location.hash = `#/h/${id}`;
+    window.location.replace(`#/h/${id}`); // back then skips the form, as after a visit
   }
 
   fill(root,

@@ -1,7 +1,8 @@
 // One household: members, class, phone, crops, visits with photos, open reports.
 
 import { formatDate, formatDateTime, relativeDays, t } from '../i18n/index.js';
-import { householdView, SITUATION } from '../model.js';
+import { SITUATION } from '../codes.js';
+import { householdView } from '../model.js';
 import { fenToYuan, formatArea } from '../util.js';
 import { blobUrl, fill, h, klassBadge } from './dom.js';
 
@@ -90,8 +91,11 @@ export async function householdDetailView(root, ctx, householdId) {
       fill(root, h('p', { class: 'empty' }, t('household.missing')), h('a', { href: '#/' }, t('nav.back')));
       return;
     }
-    const { household, visits, photos, due, edits } = view;
-    const crops = household.crops || [];
+    const { household, visits, photos, due, edits, pendingCrops } = view;
+    const crops = [
+      ...pendingCrops.map(({ crop, record }) => h('li', { class: 'pending' }, cropLine(crop), ' ', stateChip(record))),
+      ...(household.crops || []).map((c) => h('li', null, cropLine(c))),
+    ];
     const reports = (household.reports || []).filter((r) => !r.status || r.status === 'open');
     fill(root, 
       h('a', { class: 'back', href: '#/' }, `‹ ${t('nav.households')}`),
@@ -116,7 +120,7 @@ export async function householdDetailView(root, ctx, householdId) {
         ? h('ul', { class: 'plain' }, household.measures.map(measureItem))
         : h('p', { class: 'muted' }, t('household.noMeasures'))),
       section(t('household.crops'), crops.length
-        ? h('ul', { class: 'plain' }, crops.map((c) => h('li', null, cropLine(c))))
+        ? h('ul', { class: 'plain crops-list' }, crops)
         : h('p', { class: 'muted' }, t('household.noCrops'))),
       section(t('household.visits'), visits.length
         ? h('ul', { class: 'visits' }, visits.map((v) => visitItem(v, photos)))

@@ -1,5 +1,6 @@
 // Why the server refused a record, in the cadre's language: the form's own labels for the
-// fields, a sentence for each known reason, and the server's own words kept as the detail.
+// fields, a sentence for each of the server's stable codes, the server's own words kept as
+// the detail.
 
 import { t } from '../i18n/index.js';
 import { h } from './dom.js';
@@ -18,29 +19,15 @@ const FIELD_LABELS = {
 };
 const HIDDEN_PARTS = new Set(['changes', '_schema']);
 
-// The server's sentences (marshmallow's and its own) -> a key, and the numbers they carry.
-const REASONS = [
-  [/^Missing data for required field\.$/, 'reason.required'],
-  [/^Field may not be null\.$/, 'reason.required'],
-  [/^Not a valid integer\.$/, 'reason.integer'],
-  [/^Not a valid number\.$/, 'reason.number'],
-  [/^Must be greater than or equal to (?<min>\S+) and less than or equal to (?<max>\S+)\.$/, 'reason.range'],
-  [/^Must be greater than or equal to (?<min>\S+)\.$/, 'reason.min'],
-  [/^Must be one of: /, 'reason.oneOf'],
-  [/^Unknown field\.$/, 'reason.unknown'],
-  [/^Not a plausible date\.$/, 'reason.date'],
-  [/^Not a valid (aware )?datetime\.$/, 'reason.date'],
-  [/^Longer than maximum length (?<max>\d+)\.$/, 'reason.tooLong'],
-  [/^Length must be between (?<min>\d+) and (?<max>\d+)\.$/, 'reason.length'],
-  [/^Name the crop\.$/, 'crop.needName'],
-  [/^The same \w+ appears twice\.$/, 'reason.twice'],
-  [/^Already used by another visit\.$/, 'reason.usedElsewhere'],
-  [/^No such household in your scope\.$/, 'reason.noHousehold'],
-  [/^No such report/, 'reason.noReport'],
-  [/^No such member in this household\.$/, 'reason.noMember'],
-  [/^Newer than the household's version\.$/, 'reason.newerVersion'],
-  [/^must be a phone number$/, 'edit.badPhone'],
-];
+// The server's stable code for each refused field -> the cadre's sentence. The server's own
+// words are kept below as the detail; an unknown code gets the generic sentence.
+const FIELD_CODES = {
+  required: 'code.required', null: 'code.required', invalid: 'code.invalid',
+  too_long: 'code.tooLong', too_short: 'code.tooShort', too_large: 'code.tooLarge',
+  too_small: 'code.tooSmall', not_one_of: 'code.notOneOf', unknown_field: 'code.unknownField',
+  bad_text: 'code.badText', not_finite: 'code.notFinite', out_of_range: 'code.outOfRange',
+  bad_date: 'code.badDate', too_deep: 'code.tooDeep',
+};
 
 // What the whole refusal means, by the server's error code.
 const CODES = {
@@ -49,17 +36,18 @@ const CODES = {
   photo_conflict: 'error.photoConflict',
 };
 
-export function explainMessage(message) {
-  for (const [pattern, key] of REASONS) {
-    const match = pattern.exec(message);
-    if (match) return t(key, match.groups || {});
-  }
-  return message;
+export function explainCode(code) {
+  return t(FIELD_CODES[code] || 'code.unknown');
 }
 
 export function explainError(error) {
-  const key = CODES[error?.error];
-  return key ? t(key) : error?.message || '';
+  return t(CODES[error?.error] || 'error.unknown');
+}
+
+// Why a flush stopped, never the browser's own words ("Failed to fetch").
+export function explainFailure(lastError) {
+  if (!lastError?.status) return t('sync.failedNetwork');
+  return t('sync.failedServer', { status: lastError.status });
 }
 
 function fieldLabel(path) {
@@ -76,29 +64,41 @@ function fieldLabel(path) {
   return words.join(' · ');
 }
 
-// One line per message: the label, the explanation, and the server's words if they differ.
-function reasonLines(error) {
-  const lines = [];
-  const add = (path, message) => {
-    const said = explainMessage(message);
-    const field = fieldLabel(path);
-    lines.push(h('li', null, field ? t('fix.line', { field, reason: said }) : said,
-      said !== message ? h('span', { class: 'detail' }, message) : null));
-  };
+// {"crops": {"0": {"area_mu": ["..."]}}} -> Map {"crops.0.area_mu" => ["..."]}.
+function leaves(tree) {
+  const found = new Map();
   const walk = (value, path) => {
-    if (Array.isArray(value)) value.forEach((v) => (typeof v === 'string' ? add(path, v) : walk(v, path)));
+    if (Array.isArray(value) && value.every((v) => typeof v === 'string')) found.set(path, value);
+    else if (Array.isArray(value)) value.forEach((v) => walk(v, path));
     else if (value && typeof value === 'object') Object.entries(value).forEach(([k, v]) => walk(v, path ? `${path}.${k}` : k));
-    else if (value) add(path, String(value));
+    else if (value !== null && value !== undefined) found.set(path, [String(value)]);
   };
-  walk(error?.fields, '');
+  walk(tree, '');
+  return found;
+}
+
+// One line per refused field and code: the label, the sentence, the server's words below.
+function reasonLines(error) {
+  const said = leaves(error?.fields);
+  const codes = leaves(error?.codes);
+  const lines = [];
+  for (const path of new Set([...codes.keys(), ...said.keys()])) {
+    const field = fieldLabel(path);
+    const words = said.get(path) || [];
+    const count = Math.max(words.length, (codes.get(path) || []).length);
+    for (let i = 0; i < count; i += 1) {
+      const reason = explainCode(codes.get(path)?.[i]);
+      lines.push(h('li', null, field ? t('fix.line', { field, reason }) : reason,
+        words[i] ? h('span', { class: 'detail' }, words[i]) : null));
+    }
+  }
   return lines;
 }
 
 export function rejectionNotice(error) {
-  const said = explainError(error);
-  const serverWords = error?.message && error.message !== said && !error.fields ? error.message : null;
+  const serverWords = error?.message && !error.fields ? error.message : null;
   return h('div', { class: 'notice bad rejection', role: 'alert' },
-    h('strong', null, t('fix.reason')), ' ', said,
+    h('strong', null, t('fix.reason')), ' ', explainError(error),
     serverWords ? h('span', { class: 'detail' }, serverWords) : null,
     h('ul', { class: 'plain' }, reasonLines(error)));
 }

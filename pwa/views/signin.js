@@ -36,7 +36,7 @@ export async function signinView(root, ctx) {
       await ctx.signedIn(answer);
     } catch (err) {
       error.textContent = err instanceof api.ApiError
-        ? (err.status === 401 ? t('signin.wrong') : err.status === 429 ? t('signin.throttled') : err.message)
+        ? (err.status === 401 ? t('signin.wrong') : err.status === 429 ? t('signin.throttled') : t('signin.serverError'))
         : t('signin.offline');
       error.hidden = false;
     } finally {

@@ -4,7 +4,7 @@ import { formatBytes, formatDateTime, t } from '../i18n/index.js';
 import * as outbox from '../outbox.js';
 import { getAll } from '../store.js';
 import { blobUrl, fill, h } from './dom.js';
-import { rejectionNotice } from './rejection.js';
+import { explainError, explainFailure, rejectionNotice } from './rejection.js';
 import { waitingNotices } from './signin.js';
 
 const LOW_STORAGE_BYTES = 200 * 1024 * 1024;
@@ -24,7 +24,7 @@ function statusLine(sync, ctx) {
   if (!ctx.online()) return h('p', { class: 'notice' }, t('sync.offline'));
   if (sync.lastError) {
     const retry = sync.nextAttemptAt ? t('sync.retryAt', { time: formatDateTime(sync.nextAttemptAt) }) : '';
-    return h('p', { class: 'notice bad' }, `${t('sync.failed')} ${sync.lastError.message || ''} ${retry}`);
+    return h('p', { class: 'notice bad' }, `${t('sync.failed', { reason: explainFailure(sync.lastError) })} ${retry}`);
   }
   return null;
 }
@@ -33,7 +33,7 @@ function photoLine(photo, thumbUrl) {
   return h('li', { class: `photo-line ${photo.state}` },
     photo.thumb ? h('img', { src: thumbUrl(photo), alt: t('visit.photo') }) : null,
     h('span', { class: `chip ${photo.state}` }, t(`photo.${photo.state}`)),
-    photo.error ? h('span', { class: 'small' }, photo.error.message) : null,
+    photo.error ? h('span', { class: 'small' }, explainError(photo.error)) : null,
     photo.state === 'rejected'
       ? [h('button', { type: 'button', class: 'link', onclick: () => outbox.retryPhoto(photo.uuid) }, t('sync.retry')),
         h('button', {

@@ -2,9 +2,8 @@
 // (never blocking the save), crops prefilled from the last visit, photos shrunk one at a time.
 
 import { t } from '../i18n/index.js';
-import {
-  EVENTS, householdView, lastCrops, lastMeasures, measureChoices, SITUATION, TRENDS,
-} from '../model.js';
+import { EVENTS, SITUATION, TRENDS } from '../codes.js';
+import { householdView, lastCrops, lastMeasures, measureChoices } from '../model.js';
 import * as outbox from '../outbox.js';
 import { get } from '../store.js';
 import { isoWithOffset, localInputValue, uuid } from '../util.js';
@@ -97,7 +96,10 @@ function readVisit(form, { household, start, position, crops, camera }) {
     follow_up: text('follow_up'),
     crops: crops.read(valid ? visited.getFullYear() : new Date().getFullYear(), problems),
     measures: [...form.querySelectorAll('input[name="measures"]:checked')].map((box) => box.value),
-    photo_uuids: [...(start.photo_uuids || []), ...camera.photos().map((p) => p.uuid)],
+    photo_uuids: [
+      ...(start.photo_uuids || []).filter((u) => !camera.removed().includes(u)),
+      ...camera.photos().map((p) => p.uuid),
+    ],
     report_id: start.report_id ?? null,
   };
   return { data, problems };
@@ -147,10 +149,15 @@ export async function visitFormView(root, ctx, { householdId, fixUuid }) {
       const photos = state.camera.photos();
       // A UUID the server gave to another record: this one goes again as a new record.
       const asNew = record?.error?.error === 'uuid_taken';
-      if (record) await outbox.resendRecord(record.uuid, data, photos, { asNew });
-      else await outbox.queueVisit({ visitUuid: uuid(), householdId: household.id, userId: ctx.session.user.id, data, photos });
+      if (record) {
+        await outbox.resendRecord(record.uuid, data, photos, { asNew, removedPhotos: state.camera.removed() });
+      } else {
+        await outbox.queueVisit({ visitUuid: uuid(), householdId: household.id, userId: ctx.session.user.id, data, photos });
+      }
       ctx.queued(t(record ? 'fix.queued' : 'visit.queued'));
-      window.location.hash = `#/h/${household.id}`;
+      // The form's place in the history becomes the household: Android's back button then
+      // leads away from the household, never to a blank form where a tap stores a second visit.
+      window.location.replace(`#/h/${household.id}`);
     } finally {
       save.disabled = false;
     }

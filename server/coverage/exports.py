@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import Text, cast, func, select
 from sqlalchemy.orm import selectinload
 
+from ..codes import SITUATION_KEYS
 from ..extensions import db
 from ..models import KLASSES, Assignment, CropRecord, Household, User, Visit
 from ..models import utcnow as now
@@ -188,9 +189,7 @@ class Words:
     """Translated labels for stored codes, looked up once per export rather than per row."""
 
     def __init__(self):
-        self.keys = {
-            k: labels.situation_key(k) for k in ("health", "income", "housing", "schooling")
-        }
+        self.keys = {k: labels.situation_key(k) for k in SITUATION_KEYS}
         self.values = {v: labels.situation_value(v) for v in ("better", "worse")}
         self.events = {}
         self.crops = {"kiwifruit": _("Kiwifruit"), "tobacco": _("Tobacco")}

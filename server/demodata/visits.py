@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
+from ..codes import SITUATION_KEYS
 from . import places
 
 CHINA = timezone(timedelta(hours=8))  # Asia/Shanghai has no daylight saving time
-SITUATION_KEYS = ("health", "income", "housing", "schooling")
 # Chance that a visit meets a sudden event, by class.
 SUDDEN = {"A": 0.006, "B": 0.010, "C": 0.025, "D": 0.025}
 

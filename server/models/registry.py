@@ -26,6 +26,7 @@ from .types import UTCDateTime, utcnow
 KLASSES = ("A", "B", "C", "D")
 SEXES = ("M", "F")
 CROPS = ("kiwifruit", "tobacco", "other")
+_CROP_LIST = ",".join(f"'{crop}'" for crop in CROPS)
 # Support measures (帮扶措施), roughly by the class whose kind of support they are:
 # A guide (引), B support (扶), C help (帮), D guarantee (包); any household may have any.
 MEASURE_KINDS = (
@@ -201,7 +202,7 @@ class SupportMeasure(db.Model):
 class CropRecord(db.Model):
     """A crop as a household grows it, recorded at a visit or by an office import."""
 
-    __table_args__ = (CheckConstraint("crop IN ('kiwifruit','tobacco','other')", name="crop"),)
+    __table_args__ = (CheckConstraint(f"crop IN ({_CROP_LIST})", name="crop"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uuid: Mapped[str | None] = mapped_column(String(36), unique=True)  # made on the phone

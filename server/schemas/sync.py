@@ -11,6 +11,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from ..codes import PHOTOS_PER_VISIT, SUDDEN_EVENTS, TRENDS
 from ..errors import Coded
 from ..models import CROPS, MEASURE_KINDS
 from . import fields
@@ -22,8 +23,6 @@ MAX_RECORDS = 100
 # Bounds for a phone's clock; a time ahead of the server is flagged, not refused (docs/sync.md).
 EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
 KINDS = ("visit", "household_edit")
-SITUATION_CHANGES = ("same", "better", "worse")
-SUDDEN_EVENTS = ("illness", "disaster", "accident", "other")
 STATUSES = ("created", "duplicate", "merged", "rejected")
 TEXT = validate.Length(max=4000)
 
@@ -78,10 +77,10 @@ class LocationSchema(Schema):
 class SituationSchema(Schema):
     """Each aspect changed since the last visit: same, better or worse (null: not asked)."""
 
-    health = fields.String(allow_none=True, validate=validate.OneOf(SITUATION_CHANGES))
-    income = fields.String(allow_none=True, validate=validate.OneOf(SITUATION_CHANGES))
-    housing = fields.String(allow_none=True, validate=validate.OneOf(SITUATION_CHANGES))
-    schooling = fields.String(allow_none=True, validate=validate.OneOf(SITUATION_CHANGES))
+    health = fields.String(allow_none=True, validate=validate.OneOf(TRENDS))
+    income = fields.String(allow_none=True, validate=validate.OneOf(TRENDS))
+    housing = fields.String(allow_none=True, validate=validate.OneOf(TRENDS))
+    schooling = fields.String(allow_none=True, validate=validate.OneOf(TRENDS))
 
 
 class CropInSchema(Schema):
@@ -131,7 +130,7 @@ class VisitDataSchema(Schema):
     photo_uuids = fields.List(
         fields.UUID(),
         load_default=list,
-        validate=[validate.Length(max=20), lambda p: _unique(p, "photo")],
+        validate=[validate.Length(max=PHOTOS_PER_VISIT), lambda p: _unique(p, "photo")],
     )
     # The household's support measures the cadre saw carried out, by kind.
     measures = fields.List(

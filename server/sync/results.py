@@ -15,3 +15,4 @@ def rejected(uuid: str, code: int, error: str, message: str, fields=None) -> dic
 
 def uuid_taken(uuid: str) -> dict:
     return rejected(uuid, 409, "uuid_taken", "This record's UUID belongs to another record.")
+

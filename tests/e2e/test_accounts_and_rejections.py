@@ -117,15 +117,16 @@ def test_a_refusal_is_explained_in_chinese_with_the_server_words_kept(phone):
     expect(notice).to_contain_text("有些内容不符合要求")
     line = notice.locator("li")
     expect(line).to_have_count(1)
-    expect(line).to_contain_text("第 1 种作物 · 面积（亩）：应在 0 到 100000 之间")
+    # Said from the server's stable code (out_of_range), in the phone's own words.
+    expect(line).to_contain_text("第 1 种作物 · 面积（亩）：超出允许的范围，请检查")
     # The server's own (English) words stay as the detail, for a supervisor on the phone.
     expect(line.locator(".detail")).to_have_text(
         "Must be greater than or equal to 0 and less than or equal to 100000."
     )
     assert server_counts() == (0, 0)
 
-    phone.page.click("#lang-toggle")  # the English UI says it in English, without a repeat
-    expect(line).to_contain_text("Crop 1 · Area (mu): Must be between 0 and 100000")
+    phone.page.click("#lang-toggle")  # the English UI says it in English
+    expect(line).to_contain_text("Crop 1 · Area (mu): Must be between the allowed limits")
 
 
 def test_a_taken_uuid_is_sent_again_as_a_new_record_exactly_once(
@@ -135,7 +136,7 @@ def test_a_taken_uuid_is_sent_again_as_a_new_record_exactly_once(
     phone.offline()
     phone.record_visit(HEAD_1, notes="编号被占", photos=[camera_photos[0]], crops=[KIWI])
     queued = phone.page.evaluate(
-        "import('/pwa/store.js')"
+        "import(document.querySelector('script[type=module]').src.replace('app.js', 'store.js'))"
         ".then(async (s) => [await s.getAll('outbox'), await s.getAll('photos')])"
     )
     [record], [photo] = queued

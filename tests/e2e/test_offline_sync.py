@@ -311,9 +311,11 @@ def test_a_waiting_photo_shows_its_thumbnail_through_redraws(phone, camera_photo
 
 
 QUEUE_SIXTY = """async (householdId) => {
-  const outbox = await import('/pwa/outbox.js');
-  const { getMeta } = await import('/pwa/store.js');
-  const { isoWithOffset, uuid } = await import('/pwa/util.js');
+  const app = document.querySelector('script[type=module]').src;
+  const shell = (name) => import(app.replace('app.js', name));
+  const outbox = await shell('outbox.js');
+  const { getMeta } = await shell('store.js');
+  const { isoWithOffset, uuid } = await shell('util.js');
   const session = await getMeta('session');
   for (let n = 0; n < 60; n += 1) {
     await outbox.queueVisit({

@@ -15,11 +15,13 @@ HOUR_MS = 3_600_000
 # Queue one visit the way the visit form does, but without the form's own flush and Background
 # Sync registration: nothing but the trigger under test may send it.
 QUEUE_ONE = """async (notes) => {
-  const outbox = await import('/pwa/outbox.js');
-  const { getMeta } = await import('/pwa/store.js');
-  const { isoWithOffset, uuid } = await import('/pwa/util.js');
+  const app = document.querySelector('script[type=module]').src;
+  const shell = (name) => import(app.replace('app.js', name));
+  const outbox = await shell('outbox.js');
+  const { getMeta } = await shell('store.js');
+  const { isoWithOffset, uuid } = await shell('util.js');
   const session = await getMeta('session');
-  const householdId = (await (await import('/pwa/store.js')).getAll('households'))[0].id;
+  const householdId = (await (await shell('store.js')).getAll('households'))[0].id;
   await outbox.queueVisit({
     visitUuid: uuid(), householdId, userId: session.user.id, photos: [],
     data: { household_id: householdId, visited_at: isoWithOffset(), location: null,
