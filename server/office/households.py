@@ -468,6 +468,10 @@ def assign_cadre(household_id: int):
 @office_page
 def end_assignment(household_id: int, cadre_id: int):
     def change(household):
+        # The path names the assignment: a missing or foreign one is a 404 before the form
+        # is read, as for every route (the empty reason would otherwise answer first).
+        if not any(a.cadre_id == cadre_id and a.ended_at is None for a in household.assignments):
+            abort(404)
         unassign(household, cadre_id, _reason())
 
     return _edit(household_id, change, "#cadres")
