@@ -35,8 +35,8 @@ def unchanged(household: Household) -> bool:
         "/api/households/{n}",
         "/api/reports/{n}/photo",
         "/api/reports/{n}",
-        "/coverage/households/{n}",
-        "/supervise/reports/{n}",
+        "/office/households/{n}",
+        "/office/reports/{n}",
     ],
 )
 def test_integers_beyond_the_id_column_in_paths_are_missing_rows(world, login, url, number):
@@ -58,14 +58,14 @@ def test_integers_beyond_the_column_in_query_strings(world, login, value):
     answer = office.get(f"/api/households?village_id={value}")
     assert answer.status_code == 422
     assert answer.get_json()["codes"] == {"village_id": ["out_of_range"]}
-    page = office.get(f"/coverage/overdue?village={value}")
+    page = office.get(f"/office/overdue?village={value}")
     assert page.status_code == 400 and "village" in page.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("value", ["²", "١٢", "①", " 1", "1e3"])
 def test_digits_outside_ascii_in_query_strings(world, login, value):
     office = login("admin")
-    for url in (f"/coverage/overdue?village={value}", f"/coverage/conflicts?household={value}"):
+    for url in (f"/office/overdue?village={value}", f"/office/conflicts?household={value}"):
         page = office.get(url)
         assert page.status_code == 400, url
         assert "must be a number" in page.get_data(as_text=True)
@@ -120,7 +120,7 @@ def test_integers_beyond_their_column_or_not_ascii_in_cursors(world, login, raw)
     answer = office.get(f"/api/households?cursor={cursor(raw)}")
     assert answer.status_code == 400
     assert answer.get_json()["codes"] == {"cursor": ["invalid"]}
-    page = office.get(f"/coverage/households/{world.h_chengzi.id}?after={cursor(raw)}")
+    page = office.get(f"/office/households/{world.h_chengzi.id}?after={cursor(raw)}")
     assert page.status_code == 400
 
 
@@ -133,15 +133,15 @@ def test_pull_cursors_beyond_their_columns(world, login, raw):
 
 def test_naive_date_times_inside_cursors(world, login):
     office = login("town_supervisor")
-    assert office.get("/coverage/needs-action").status_code == 200
+    assert office.get("/office/needs-action").status_code == 200
     naive = cursor(f"needs:20260501T120000.000000:{world.h_chengzi.id}")
-    page = office.get(f"/coverage/needs-action?after={naive}")
+    page = office.get(f"/office/needs-action?after={naive}")
     assert page.status_code == 400 and "cursor is not valid" in page.get_data(as_text=True)
     # The format pages made before: a readable time and id, naive or not.
     for old in ("2026-05-01T12:00:00|1", "2026-05-01T12:00:00+00:00|1"):
-        assert office.get(f"/coverage/needs-action?after={old}").status_code == 400
+        assert office.get(f"/office/needs-action?after={old}").status_code == 400
     aware = cursor(f"needs:20260501T120000.000000Z:{world.h_chengzi.id}")
-    assert office.get(f"/coverage/needs-action?after={aware}").status_code == 200
+    assert office.get(f"/office/needs-action?after={aware}").status_code == 200
 
 
 @pytest.mark.parametrize("depth", [33, 10_000, 200_000])
@@ -184,13 +184,13 @@ def test_strings_with_nul_or_lone_surrogates_in_json(world, login, text):
 def test_nul_in_forms_and_query_strings(world, login):
     office = login("town_supervisor")
     household = world.h_chengzi.id
-    page = office.get(f"/coverage/households/{household}").get_data(as_text=True)
+    page = office.get(f"/office/households/{household}").get_data(as_text=True)
     answer = office.post(
-        f"/coverage/needs-action/{household}/handled",
+        f"/office/needs-action/{household}/handled",
         data={"csrf_token": _form_token(page), "note": "已\x00处理"},
     )
     assert answer.status_code == 400 and "note" in answer.get_data(as_text=True)
-    assert office.get("/coverage/flags?kind=a%00b").status_code == 400
+    assert office.get("/office/flags?kind=a%00b").status_code == 400
     api = office.get("/api/households?q=a%00b")
     assert api.status_code == 400 and api.get_json()["codes"] == {"q": ["bad_text"]}
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == 0
@@ -202,9 +202,9 @@ def test_nul_in_forms_and_query_strings(world, login):
 def test_non_finite_or_huge_decimals_in_forms(world, login, amount):
     office = login("chengzi_supervisor")
     household = world.h_chengzi.id
-    page = office.get(f"/coverage/households/{household}").get_data(as_text=True)
+    page = office.get(f"/office/households/{household}").get_data(as_text=True)
     answer = office.post(
-        f"/coverage/households/{household}/measures",
+        f"/office/households/{household}/measures",
         data={
             "csrf_token": _form_token(page),
             "kind": "dibao",

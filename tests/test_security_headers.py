@@ -17,7 +17,11 @@ INLINE = {
     "event handler": re.compile(r"<[^>]+\son[a-z]+\s*=", re.I),
     "javascript: link": re.compile(r"javascript:", re.I),
 }
-FILES = {"pages.static_file": "css/office.css", "pages.pwa_file": "app.js"}
+FILES = {
+    "pages.static_file": "css/office.css",
+    "pages.pwa_file": "app.js",
+    "pages.shell_file": "app.js",
+}
 
 
 def _page_urls(app, world, token, report) -> dict[str, str]:
@@ -31,6 +35,8 @@ def _page_urls(app, world, token, report) -> dict[str, str]:
         "what": "coverage",
         "fmt": "csv",
         "code": "en",
+        "version": app.extensions["app_shell"].version,
+        "rest": "cadres",  # the old /coverage/ and /supervise/ paths redirect
     }
     urls = {}
     with app.test_request_context():
@@ -70,10 +76,10 @@ def test_every_page_has_a_strict_policy_and_runs_nothing_inline(world, app, logi
                     assert not pattern.search(body), f"{url}: {what}: {pattern.search(body)}"
     # Staff pages, the sign-in form, the public QR page and the PWA shell were all read.
     expected = {
-        "coverage.overview",
-        "coverage.town_settings",
-        "selfreport_staff.report_page",
-        "selfreport_staff.cards_index",
+        "office.overview",
+        "office.town_settings",
+        "office.report_page",
+        "office.cards_index",
         "signin.login_form",
         "selfreport_public.page",
         "pages.index",
@@ -86,14 +92,14 @@ def test_the_pwa_shell_keeps_its_own_policy(world, client):
 
 
 def test_staff_pages_get_the_page_policy(world, login):
-    response = login("town_supervisor").get("/coverage/")
+    response = login("town_supervisor").get("/office/")
     assert response.headers["Content-Security-Policy"] == security.PAGE_CSP
 
 
 def test_door_cards_print_through_a_static_script(world, login):
     supervisor = login("town_supervisor")
     page = supervisor.post(
-        f"/supervise/villages/{world.chengzi.id}/cards",
+        f"/office/villages/{world.chengzi.id}/cards",
         data={"csrf_token": supervisor.csrf},
     )
     body = page.get_data(as_text=True)

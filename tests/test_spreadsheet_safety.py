@@ -54,8 +54,8 @@ def _households_named_with_payloads(world) -> None:
 def test_overdue_exports_neutralise_every_prefix_and_keep_numbers(world, login):
     _households_named_with_payloads(world)
     client = login("town_supervisor")
-    xlsx = _xlsx_rows(client.get("/coverage/export/overdue.xlsx"))
-    csv = _csv_rows(client.get("/coverage/export/overdue.csv"))
+    xlsx = _xlsx_rows(client.get("/office/export/overdue.xlsx"))
+    csv = _csv_rows(client.get("/office/export/overdue.csv"))
     for rows in (xlsx, csv):
         names = {_as_written(row[1]) for row in rows[1:]}
         assert {"'" + name for name in PAYLOADS.values()} <= names
@@ -68,7 +68,7 @@ def test_visit_notes_are_neutralised_and_numbers_stay_numbers(world, login):
         add_visit(world.h_chengzi, world.users["chengzi_cadre"], utcnow(), notes=name, **where)
     client = login("town_supervisor")
     for fmt, read in (("xlsx", _xlsx_rows), ("csv", _csv_rows)):
-        rows = read(client.get(f"/coverage/export/visits.{fmt}"))
+        rows = read(client.get(f"/office/export/visits.{fmt}"))
         header = rows[0]
         notes = {_as_written(row[header.index("备注")]) for row in rows[1:]}
         assert notes == {"'" + name for name in PAYLOADS.values()}, fmt
