@@ -10,7 +10,6 @@ visits, then `flag_visits(stored)` (one visit stored through the ORM:
 from . import conflicts, exports, measure_forms, review, town_settings, views  # noqa: F401 (their pages join bp)
 from .aggregates import household_changed, record_visit_aggregates, record_visits
 from .flags import flag_photo, flag_visit, flag_visits
-from .needs import needs_action_sources
 from .stored import StoredVisit
 from .web import bp
 
@@ -21,7 +20,6 @@ __all__ = [
     "flag_visit",
     "flag_visits",
     "household_changed",
-    "needs_action_sources",
     "record_visit_aggregates",
     "record_visits",
 ]

@@ -2,7 +2,8 @@
 were kept (server/sync/edits.py) and the server's stayed in force; here a supervisor sees
 them side by side and decides, once. Choosing the phone's value writes it through the ORM,
 so the household gets a new version and the phones pull it; either way the conflict is
-closed with who, when and why, its needs-action item is handled, and both are audited."""
+closed with who, when and why, its needs-action item closes with it (server/tasks.py),
+and both are audited."""
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -10,10 +11,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import audit
+from .. import audit, tasks
 from ..auth import check_form_csrf, safe_next
 from ..extensions import db
-from ..models import DataConflict, Household, Member, NeedsAction, User, utcnow
+from ..models import DataConflict, Household, Member, User, utcnow
 from .web import PAGE_SIZE, after_arg, bp, int_arg, next_cursor, scope_arg, supervisor_page
 
 STATES = ("open", "resolved", "all")
@@ -65,15 +66,7 @@ def resolve(conflict: DataConflict, choice: str, note: str, actor: User) -> None
     now = utcnow()
     conflict.resolved_at, conflict.resolved_by_id = now, actor.id
     conflict.resolution = f"{choice}: {note}" if note else choice
-    for item in db.session.scalars(
-        select(NeedsAction).where(
-            NeedsAction.source == "conflict",
-            NeedsAction.source_id == conflict.id,
-            NeedsAction.handled_at.is_(None),
-        )
-    ):
-        item.handled_at, item.handled_by_id = now, actor.id
-        item.note = note or _("Data conflict resolved")
+    tasks.conflict_resolved(conflict, actor, note or _("Data conflict resolved"))
     audit.record(
         "resolve",
         "data_conflict",

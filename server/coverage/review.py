@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from .. import audit
+from .. import audit, tasks
 from ..auth import check_form_csrf, safe_next
 from ..extensions import db
 from ..models import DataConflict, Household, NeedsAction, Visit, VisitFlag, utcnow
@@ -97,7 +97,6 @@ def check_flag(flag_id: int):
 @supervisor_page
 def needs_action():
     scope = scope_arg()
-    needs.refresh()
     after = _needs_cursor()
     rows = needs.open_items_by_household(scope.visible(), scope.village_ids, after, PAGE_SIZE)
     shown = rows[:PAGE_SIZE]
@@ -152,6 +151,6 @@ def mark_handled(household_id: int):
     )
     if household is None:
         abort(404)
-    needs.mark_handled(household.id, _form_text("note"), current_user)
+    tasks.household_handled(household.id, _form_text("note"), current_user)
     db.session.commit()
     return redirect(safe_next(request.form.get("next") or url_for("coverage.needs_action")))

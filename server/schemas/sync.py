@@ -8,6 +8,7 @@ from marshmallow import (
     Schema,
     ValidationError,
     fields,
+    post_load,
     pre_load,
     validate,
     validates_schema,
@@ -139,8 +140,21 @@ class VisitDataSchema(Schema):
         load_default=list,
         validate=[validate.Length(max=len(MEASURE_KINDS)), lambda m: _unique(m, "measure")],
     )
-    # A household's self-report this visit answers; linked once self-reports exist.
+    # The household's self-reports (自主申报) this visit answers: storing it closes them.
+    report_ids = fields.List(
+        fields.Integer(strict=True, validate=ROW_ID),
+        load_default=list,
+        validate=[validate.Length(max=20), lambda r: _unique(r, "report")],
+    )
+    # What phones before report_ids sent: one report, or null.
     report_id = fields.Integer(allow_none=True, load_default=None, validate=ROW_ID)
+
+    @post_load
+    def one_list_of_reports(self, data, **kwargs):
+        single = data.pop("report_id")
+        if single is not None and single not in data["report_ids"]:
+            data["report_ids"] = [*data["report_ids"], single]
+        return data
 
 
 class MemberEditSchema(Schema):

@@ -7,7 +7,8 @@ from sqlalchemy.orm import selectinload
 
 from .. import access
 from ..extensions import db
-from ..models import DeviceStatus, Household, SelfReport, User, Village, utcnow
+from ..models import DeviceStatus, Household, User, Village, utcnow
+from ..selfreport import reports_answered
 from ..schemas.sync import KINDS, HouseholdEditDataSchema, VisitDataSchema
 from .edits import EditMerge
 from .results import rejected
@@ -58,15 +59,9 @@ def _load_all(records: list[dict], results: list) -> list[tuple[int, str, str, d
     return work
 
 
-def _report_linkable(user: User, data: dict, household) -> bool:
-    """A visit answering a self-report must name one of this household's, in scope."""
-    report_id = data.get("report_id")
-    if report_id is None:
-        return True
-    query = access.reports(user).where(
-        SelfReport.id == report_id, SelfReport.household_id == household.id
-    )
-    return db.session.scalar(query.with_only_columns(SelfReport.id)) is not None
+def _reports_linkable(user: User, data: dict, household) -> bool:
+    """A visit answering self-reports must name this household's, in scope."""
+    return reports_answered(user, household.id, data["report_ids"]) is not None
 
 
 def process_records(user: User, records: list[dict]) -> list[dict]:
@@ -85,9 +80,9 @@ def process_records(user: User, records: list[dict]) -> list[dict]:
             message = "No such household in your scope."
             fields = {"household_id": [message]}
             results[index] = rejected(uuid, 404, "not_found", message, fields)
-        elif kind == "visit" and not _report_linkable(user, data, household):
+        elif kind == "visit" and not _reports_linkable(user, data, household):
             message = "No such report for this household in your scope."
-            fields = {"report_id": [message]}
+            fields = {"report_ids": [message]}
             results[index] = rejected(uuid, 422, "validation_failed", message, fields)
         elif kind == "visit":
             incoming.append(Incoming(index, uuid, data, household))
