@@ -1,9 +1,10 @@
 // One household: members, class, phone, crops, visits with photos, open reports.
 
 import { formatDate, formatDateTime, relativeDays, t } from '../i18n/index.js';
-import { householdView, SITUATION } from '../model.js';
+import { householdView, reportsOf, SITUATION } from '../model.js';
 import { fenToYuan, formatArea } from '../util.js';
 import { blobUrl, fill, h, klassBadge } from './dom.js';
+import { reportItem } from './todo.js';
 
 export function cropLine(crop) {
   const name = crop.crop === 'other' ? crop.crop_name || t('crop.other') : t(`crop.${crop.crop}`);
@@ -68,13 +69,6 @@ function memberItem(m) {
     h('div', { class: 'muted small' }, m.id_number));
 }
 
-function reportItem(report) {
-  const text = report.text || report.message || report.description || report.summary || '';
-  const kind = report.kind || report.category || report.type || '';
-  return h('li', null, h('strong', null, formatDate(report.created_at || report.submitted_at)),
-    kind ? h('span', { class: 'chip event' }, kind) : null, text ? h('p', null, text) : null);
-}
-
 function editLine(record) {
   return h('p', null, t('household.pendingEdit'), ' ', stateChip(record));
 }
@@ -92,7 +86,7 @@ export async function householdDetailView(root, ctx, householdId) {
     }
     const { household, visits, photos, due, edits } = view;
     const crops = household.crops || [];
-    const reports = (household.reports || []).filter((r) => !r.status || r.status === 'open');
+    const reports = await reportsOf(view.pulled, ctx.session.user.id);
     fill(root, 
       h('a', { class: 'back', href: '#/' }, `‹ ${t('nav.households')}`),
       h('header', { class: 'household-head' },
@@ -109,7 +103,7 @@ export async function householdDetailView(root, ctx, householdId) {
           ? h('a', { class: 'button big', href: `tel:${household.phone}` }, `☎ ${household.phone}`)
           : null),
       edits.length ? h('div', { class: 'notice' }, edits.map(editLine)) : null,
-      reports.length ? section(t('household.reports'), h('ul', { class: 'plain' }, reports.map(reportItem))) : null,
+      reports.length ? section(t('household.reports'), h('ul', { class: 'plain reports' }, reports.map((r) => reportItem(r)))) : null,
       section(t('household.members'), h('ul', { class: 'plain' }, (household.members || []).map(memberItem)),
         h('a', { class: 'button', href: `#/edit/${household.id}` }, t('household.edit'))),
       section(t('household.measures'), (household.measures || []).length

@@ -306,6 +306,10 @@ class PullResponseSchema(Schema):
     cursor = fields.String(dump_only=True)
     more = fields.Boolean(dump_only=True)
     settings = fields.Dict(dump_only=True)
+    codes = fields.Dict(
+        dump_only=True,
+        metadata={"description": "the code lists the phone shows and filters by"},
+    )
 
 
 class PhotoUploadSchema(Schema):
