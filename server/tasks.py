@@ -119,7 +119,7 @@ def close_report(
 
 
 def household_handled(household_id: int, note: str, actor: User) -> int:
-    """"Handled" on the needs-action list: the household's open items close, and so do its
+    """ "Handled" on the needs-action list: the household's open items close, and so do its
     open self-reports (through close_report). A data conflict stays open: it closes only when
     someone chooses which value to keep. Returns how many items closed."""
     now = utcnow()

@@ -11,7 +11,6 @@ from server.extensions import db
 from server.models import (
     Assignment,
     AuditEvent,
-    DataConflict,
     DeviceStatus,
     KlassChange,
     NeedsAction,

@@ -26,7 +26,9 @@ def _items(source: str, open_only=True) -> list[NeedsAction]:
 def _family_status(client, token: str, reference: str) -> str:
     page = client.get(f"/r/{token}").get_data(as_text=True)
     row = page[page.index(f"<td>{reference}</td>") :]
-    return row[row.index('<td class="status">') + len('<td class="status">') : row.index("</td></tr>")]
+    return row[
+        row.index('<td class="status">') + len('<td class="status">') : row.index("</td></tr>")
+    ]
 
 
 def _office(app, username="town_supervisor"):

@@ -6,10 +6,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from .. import access
+from ..coverage.stats import photos_missing_by_cadre
 from ..extensions import db
 from ..models import DeviceStatus, Household, User, Village, utcnow
-from ..selfreport import reports_answered
 from ..schemas.sync import KINDS, HouseholdEditDataSchema, VisitDataSchema
+from ..selfreport import reports_answered
 from .edits import EditMerge
 from .results import rejected
 from .visits import Incoming, VisitIngest
@@ -93,8 +94,16 @@ def process_records(user: User, records: list[dict]) -> list[dict]:
     return results
 
 
-def record_device(user: User, device: dict | None) -> None:
-    """Keep what the phone said about its queue, for the supervisors' sync overview."""
+ACKNOWLEDGED = ("created", "duplicate", "merged")  # the phone drops these from its queue
+
+
+def record_device(user: User, device: dict | None, results: list[dict]) -> None:
+    """Keep what waits on the phone once this push is done, for the office's figures.
+
+    The phone counts its queue before sending, so the records this push acknowledged are
+    taken off; of its unsent photos, those of visits the server now holds are counted from
+    the visits instead (server.coverage.stats), so only the photos of records still queued
+    stay with the device."""
     if not device:
         return
     query = select(DeviceStatus).where(
@@ -108,8 +117,10 @@ def record_device(user: User, device: dict | None) -> None:
                 db.session.add(status)
         except IntegrityError:  # the same phone's other push got there first
             status = db.session.scalar(query)
+    acknowledged = sum(1 for r in results if r["status"] in ACKNOWLEDGED)
+    on_server = photos_missing_by_cadre([user.id]).get(user.id, 0)
     status.app_version = device.get("app_version")
-    status.pending_records = device["pending_records"]
-    status.pending_photos = device["pending_photos"]
+    status.pending_records = max(device["pending_records"] - acknowledged, 0)
+    status.pending_photos = max(device["pending_photos"] - on_server, 0)
     status.storage_free_bytes = device.get("storage_free_bytes")
     status.last_sync_at = utcnow()

@@ -60,7 +60,9 @@ def test_a_familys_report_reaches_the_phone_and_a_visit_closes_it(
 ):
     token = tokens.issue(world.h_chengzi, None, for_card=True)
     db.session.commit()
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
     try:
         reference = _family_sends_a_report(browser, live_server.url, token)
         assert _family_status(browser, live_server.url, token, reference) == "收到"
