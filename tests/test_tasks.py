@@ -194,3 +194,19 @@ def test_the_migration_raises_items_for_what_is_already_open(world):
     ]
     stored = db.session.get(SelfReport, report.id)
     assert stored.due_at is not None and stored.late(utcnow())
+
+
+def test_late_reports_escalate_to_the_town_offices_list_first(world, app, login):
+    fresh = make_report(world.h_chengzi, "illness", True)
+    late = make_report(world.h_shamao, "housing", False, minutes_ago=60 * 24 * 12)
+    town = _office(app)
+    page = town.get("/supervise/reports?status=late").get_data(as_text=True)
+    assert late.reference in page and fresh.reference not in page and "超期" in page
+    listed = town.get("/supervise/reports").get_data(as_text=True)
+    assert listed.index(late.reference) < listed.index(fresh.reference)  # though not urgent
+    api = login("shamao_cadre").get("/api/reports?status=late").get_json()
+    assert [r["id"] for r in api] == [late.id] and api[0]["late"] is True
+    village = _office(app, "chengzi_supervisor")
+    assert late.reference not in village.get("/supervise/reports?status=late").get_data(
+        as_text=True
+    )

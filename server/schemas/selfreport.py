@@ -55,7 +55,9 @@ class ReportSchema(Schema):
 
 
 class ReportQuerySchema(Schema):
-    status = fields.String(load_default="open", validate=validate.OneOf(("open", "handled", "all")))
+    status = fields.String(
+        load_default="open", validate=validate.OneOf(("open", "late", "handled", "all"))
+    )
     household_id = fields.Integer()
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 200))
 

@@ -5,7 +5,7 @@ import secrets
 import statistics
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, case, or_, select
 from sqlalchemy.orm import selectinload
 
 from .. import access, audit, images, storage
@@ -174,26 +174,37 @@ def link_visit_to_report(visit: Visit, report_id: int, user: User) -> SelfReport
     return report
 
 
-def _task_order(query):
-    """Open before handled; then urgent illness/disaster/need-help, other urgent, the rest;
-    oldest first, since the longest wait comes first."""
+def _task_order(query, now: datetime):
+    """Open before handled; late ones first, since they have already escalated; then urgent
+    illness/disaster/need-help, other urgent, the rest; oldest first within each."""
+    late = and_(SelfReport.handled_at.is_(None), SelfReport.due_at <= now)
     return query.order_by(
-        SelfReport.handled_at.is_not(None), SelfReport.priority, SelfReport.received_at
+        SelfReport.handled_at.is_not(None),
+        case((late, 0), else_=1),
+        SelfReport.priority,
+        SelfReport.received_at,
     )
 
 
+STATUS_FILTERS = ("open", "late", "handled", "all")
+
+
 def tasks(user: User, status: str = "open", household_id: int | None = None, limit: int = 100):
+    """`status`: one of STATUS_FILTERS; "late" are the open ones past their deadline."""
+    now = utcnow()
     query = access.reports(user).options(
         selectinload(SelfReport.household).selectinload(Household.village),
         selectinload(SelfReport.visit),
     )
-    if status == "open":
+    if status in ("open", "late"):
         query = query.where(SelfReport.handled_at.is_(None))
+    if status == "late":
+        query = query.where(SelfReport.due_at <= now)
     elif status == "handled":
         query = query.where(SelfReport.handled_at.is_not(None))
     if household_id is not None:
         query = query.where(SelfReport.household_id == household_id)
-    return list(db.session.scalars(_task_order(query).limit(limit)))
+    return list(db.session.scalars(_task_order(query, now).limit(limit)))
 
 
 def open_reports_for_households(user: User, household_ids) -> list[dict]:
@@ -210,7 +221,8 @@ def open_reports_for_households(user: User, household_ids) -> list[dict]:
     )
     rows = db.session.scalars(
         _task_order(
-            query.options(selectinload(SelfReport.household).selectinload(Household.village))
+            query.options(selectinload(SelfReport.household).selectinload(Household.village)),
+            utcnow(),
         )
     )
     return ReportSchema(many=True).dump(rows)
@@ -233,6 +245,7 @@ def summary(user: User, now: datetime | None = None) -> dict:
             SelfReport.received_at,
             SelfReport.responded_at,
             SelfReport.handled_at,
+            SelfReport.due_at,
         )
         .where(or_(SelfReport.received_at >= since, SelfReport.handled_at.is_(None)))
     ).all()
@@ -245,6 +258,7 @@ def summary(user: User, now: datetime | None = None) -> dict:
         "received": len(recent),
         "open": len(open_rows),
         "open_urgent": sum(1 for r in open_rows if r.priority == 0),
+        "late": sum(1 for r in open_rows if r.due_at is not None and r.due_at <= now),
         "responded": len(waits),
         "median_response_seconds": int(statistics.median(waits)) if waits else None,
         "unanswered": len(waiting),
