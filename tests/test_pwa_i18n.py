@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from server.models import MEASURE_KINDS
+from server.models import MEASURE_KINDS, REPORT_CATEGORIES
 
 PWA = Path(__file__).resolve().parents[1] / "pwa"
 ENTRY = re.compile(r"^\s*'([\w.]+)':", re.MULTILINE)
@@ -19,6 +19,7 @@ DYNAMIC = {
     "state": ["waiting", "sent", "rejected"],
     "photo": ["waiting", "sent", "rejected"],
     "measure": list(MEASURE_KINDS),
+    "reportCategory": list(REPORT_CATEGORIES),
 }
 
 

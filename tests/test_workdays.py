@@ -6,8 +6,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from server import tasks, workdays
+from server import settings, tasks, workdays
 from server.extensions import db
+from tests.test_coverage import _form_token
 from tests.test_selfreport import make_report
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -60,3 +61,40 @@ def test_a_report_gets_the_towns_number_of_working_days(world):
     assert urgent.due_at == workdays.deadline(urgent.received_at, 1, ZONE)
     elsewhere = make_report(world.h_other_town, "work", False)  # the default: five
     assert elsewhere.due_at == workdays.deadline(elsewhere.received_at, 5, ZONE)
+
+
+def test_an_admin_sets_the_towns_days_and_marked_dates(world, login):
+    admin = login("admin")
+    url = f"/coverage/towns/{world.town.id}/settings"
+    page = admin.get(url).get_data(as_text=True)
+    assert "report_days_normal" in page and "extra_holidays" in page
+    values = {
+        "csrf_token": _form_token(page),
+        **{f"rhythm_{k}": "30" for k in "ABCD"},
+        "flag_distance_m": "500",
+        "device_clock_tolerance_s": "600",
+        "flag_accuracy_max_m": "1000",
+        "flag_speed_window_min": "120",
+        "flag_speed_min_distance_m": "1000",
+        "flag_speed_kmh": "60",
+        "report_days_normal": "3",
+        "report_days_urgent": "1",
+        "extra_holidays": "2027-01-11, 2027-01-12",
+        "extra_workdays": "",
+    }
+    for bad in ({"extra_holidays": "2027-13-01"}, {"report_days_normal": "0"}):
+        assert admin.post(url, data=values | bad).status_code == 422
+        db.session.expire_all()
+        assert world.town.settings == {}
+    assert admin.post(url, data=values).status_code == 302
+    db.session.expire_all()
+    town = settings.for_town(world.town)
+    assert town["report_response_days"] == {"normal": 3, "urgent": 1}
+    assert town["extra_holidays"] == ["2027-01-11", "2027-01-12"]
+    friday = local(2027, 1, 8, 9)
+    due = tasks.response_due(world.h_chengzi, True, friday).astimezone(ZONE)
+    assert due.date().isoformat() == "2027-01-14"  # the end of Wednesday the 13th
+    report = make_report(world.h_chengzi, "housing", False)
+    assert report.due_at == workdays.deadline(
+        report.received_at, 3, ZONE, holidays=town["extra_holidays"]
+    )

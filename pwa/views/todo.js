@@ -17,7 +17,7 @@ export function reportItem({ report, household, answered }, { withHousehold = fa
         h('strong', null, household.head_name), ` · ${household.village?.name || ''}`)
       : null,
     h('div', { class: 'chips' },
-      h('span', { class: 'chip event' }, t(`report.category.${report.category}`)),
+      h('span', { class: 'chip event' }, t(`reportCategory.${report.category}`)),
       report.urgent ? h('span', { class: 'chip rejected' }, t('report.urgent')) : null,
       answered ? h('span', { class: 'chip waiting' }, t('report.answeredHere')) : null),
     h('p', null, report.description),

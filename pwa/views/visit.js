@@ -47,7 +47,7 @@ function reportsField(rows, chosen) {
   return [h('h2', null, t('visit.reports')),
     h('div', { class: 'checks' }, rows.map(({ report }) => h('label', { class: 'choice' },
       h('input', { type: 'checkbox', name: 'report_ids', value: String(report.id), checked: chosen.includes(report.id) }),
-      h('span', null, `${t(`report.category.${report.category}`)}${t('ui.colon')}${report.description}`))))];
+      h('span', null, `${t(`reportCategory.${report.category}`)}${t('ui.colon')}${report.description}`))))];
 }
 
 function startLocating(status, onFix) {
