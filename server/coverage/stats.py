@@ -524,14 +524,10 @@ def photos_missing_by_cadre(cadre_ids) -> dict[int, int]:
     """Photos the cadres' stored visits announced that the server has not received: they are
     still on a phone. Counted from the visits that announced any."""
     received = (
-        select(Photo.visit_id, func.count().label("n"))
-        .where(Photo.visit_id.is_not(None))
-        .group_by(Photo.visit_id)
-        .subquery()
+        select(func.count()).where(Photo.visit_id == Visit.id).correlate(Visit).scalar_subquery()
     )
     query = (
-        select(Visit.cadre_id, func.sum(Visit.photos_expected - func.coalesce(received.c.n, 0)))
-        .outerjoin(received, received.c.visit_id == Visit.id)
+        select(Visit.cadre_id, func.sum(Visit.photos_expected - received))
         .where(Visit.cadre_id.in_(list(cadre_ids)), Visit.photos_expected > 0)
         .group_by(Visit.cadre_id)
     )
