@@ -11,6 +11,7 @@ import { householdDetailView } from './views/household.js';
 import { householdsView } from './views/households.js';
 import { signinView } from './views/signin.js';
 import { syncView } from './views/sync.js';
+import { todoView } from './views/todo.js';
 import { visitFormView } from './views/visit.js';
 
 const APP_VERSION = document.querySelector('meta[name="app-version"]')?.content || null;
@@ -50,6 +51,7 @@ const ROUTES = [
   [/^#\/edit\/(\d+)$/, (root, m) => editHouseholdView(root, ctx, { householdId: Number(m[1]) })],
   [/^#\/fix\/([0-9a-f-]+)$/, (root, m) => fixView(root, m[1])],
   [/^#\/sync$/, (root) => syncView(root, ctx)],
+  [/^#\/todo$/, (root) => todoView(root, ctx)],
   [/^#\/signin$/, (root) => signinView(root, ctx)],
 ];
 

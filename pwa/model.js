@@ -126,3 +126,50 @@ export function measureChoices(household, chosen) {
   const kinds = new Set([...(household.measures || []).map((m) => m.kind), ...chosen]);
   return MEASURES.filter((kind) => kinds.has(kind));
 }
+
+// ---------------------------------------------------------------- self-reports (自主申报)
+
+// The statuses counted as open come from the server with the pull (server/sync/pull.py
+// CODES); the server sends only open reports, so without the list every one it sent is open.
+function isOpen(report, codes) {
+  const open = codes?.report_open_statuses;
+  return !open || open.includes(report.status);
+}
+
+export function reportLate(report, now = Date.now()) {
+  return Boolean(report.due_at) && time(report.due_at) <= now;
+}
+
+// Reports a visit on this phone already answers (queued or sent, not yet pulled back).
+function answeredHere(records) {
+  return new Set(records.flatMap((r) => r.data.report_ids || []));
+}
+
+function byReportUrgency(a, b) {
+  const late = Number(reportLate(b.report)) - Number(reportLate(a.report));
+  if (late) return late;
+  if (a.report.priority !== b.report.priority) return a.report.priority - b.report.priority;
+  return time(a.report.received_at) - time(b.report.received_at);
+}
+
+// A household's open reports, each with whether a visit here already answers it.
+export function householdReports(household, records, codes) {
+  const answered = answeredHere(records);
+  return (household.reports || []).filter((r) => isOpen(r, codes))
+    .map((report) => ({ report, household, answered: answered.has(report.id) }))
+    .sort(byReportUrgency);
+}
+
+// The to-do list (待办): every open report of the cadre's households, late ones first.
+export async function todoRows(userId) {
+  const [households, records, pull] = await Promise.all([
+    getAll('households'), localRecords(userId), getMeta('pull'),
+  ]);
+  return households.flatMap((h) => householdReports(h, records, pull?.codes)).sort(byReportUrgency);
+}
+
+// What the visit form and the household page show for one household.
+export async function reportsOf(household, userId) {
+  const [records, pull] = await Promise.all([localRecords(userId), getMeta('pull')]);
+  return householdReports(household, records, pull?.codes);
+}

@@ -10,7 +10,7 @@ export async function pullHouseholds(ctx) {
   let state = (await getMeta('pull')) || {};
   if (state.userId !== userId) {
     await transaction('households', 'readwrite', (s) => s.households.clear());
-    state = { userId, cursor: null, settings: state.settings || null };
+    state = { userId, cursor: null, settings: state.settings || null, codes: state.codes || null };
   }
   let fresh = null; // ids seen by a pull started over, to drop the others at its end
   for (let page = 0; page < 1000; page += 1) {
@@ -25,7 +25,9 @@ export async function pullHouseholds(ctx) {
       state = { ...state, cursor: null };
       answer = await api.pull(null);
     }
-    state = { userId, cursor: answer.cursor, settings: answer.settings || state.settings };
+    state = {
+      userId, cursor: answer.cursor, settings: answer.settings || state.settings, codes: answer.codes || state.codes,
+    };
     const households = answer.households || [];
     households.forEach((household) => fresh?.add(household.id));
     const pulledAt = new Date().toISOString();

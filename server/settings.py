@@ -21,6 +21,11 @@ DEFAULTS = {
     "flag_speed_window_min": 120,
     "flag_speed_min_distance_m": 1000,
     "flag_speed_kmh": 60,
+    # Working days a family's self-report may wait for a verification visit (自主申报 response).
+    "report_response_days": {"normal": 5, "urgent": 1},
+    # Days the town office marks itself, as ISO dates: they win over the State Council schedule.
+    "extra_holidays": [],
+    "extra_workdays": [],
 }
 
 

@@ -40,7 +40,7 @@ def visit(household_id: int, uuid: str | None = None, **data) -> dict:
         "follow_up": None,
         "crops": [],
         "photo_uuids": [],
-        "report_id": None,
+        "report_ids": [],
     } | data
     return {"uuid": uuid or new_uuid(), "kind": "visit", "data": body}
 

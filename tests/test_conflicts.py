@@ -44,7 +44,6 @@ def test_the_phones_value_is_applied_audited_and_pulled(world, login):
     supervisor = login("chengzi_supervisor")
     page = supervisor.get("/office/conflicts").get_data(as_text=True)
     assert "0533-1234567" in page and "13933334444" in page and "户主1: " in page
-    supervisor.get("/office/needs-action")  # raises the conflicts' needs-action items
     version = world.h_chengzi.version
 
     answer = resolve(supervisor, phone.id, choice="phone", note="电话核实，用新号码")
@@ -128,3 +127,30 @@ def test_scope_foreign_conflicts_are_invisible_and_404(world, login):
         == 0
     )
     assert "户主2" in login("town_supervisor").get("/office/conflicts").get_data(as_text=True)
+
+
+def _open_items(source: str) -> list[int]:
+    query = select(NeedsAction.source_id).where(
+        NeedsAction.source == source, NeedsAction.handled_at.is_(None)
+    )
+    return sorted(db.session.scalars(query))
+
+
+def test_a_conflict_raises_its_item_when_stored_and_closes_it_when_resolved(world, login):
+    phone, health = conflict_on(world, login)
+    assert _open_items("conflict") == sorted([phone.id, health.id])  # no page was opened
+    supervisor = login("chengzi_supervisor")
+    page = supervisor.get("/office/needs-action").get_data(as_text=True)
+    assert "户主1" in page and f"/office/conflicts?household={world.h_chengzi.id}" in page
+
+    # "Handled" on the household leaves a conflict open: only a choice of value closes it.
+    token = _form_token(page)
+    url = f"/office/needs-action/{world.h_chengzi.id}/handled"
+    supervisor.post(url, data={"csrf_token": token, "note": "已电话核实"})
+    db.session.rollback()
+    assert _open_items("conflict") == sorted([phone.id, health.id])
+    assert resolve(supervisor, phone.id, choice="server").status_code == 302
+    assert resolve(supervisor, health.id, choice="server").status_code == 302
+    db.session.rollback()
+    assert _open_items("conflict") == []
+    assert "户主1" not in supervisor.get("/office/needs-action").get_data(as_text=True)

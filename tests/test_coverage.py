@@ -11,7 +11,6 @@ from server.extensions import db
 from server.models import (
     Assignment,
     AuditEvent,
-    DataConflict,
     DeviceStatus,
     KlassChange,
     NeedsAction,
@@ -435,21 +434,12 @@ def test_needs_action_lists_events_worse_and_conflicts_oldest_first(world, login
     assert len(db.session.scalars(select(NeedsAction)).all()) == 2
 
 
-def test_an_open_conflict_needs_action_until_handled(world, login):
-    db.session.add(
-        DataConflict(
-            household_id=world.h_chengzi.id,
-            record_uuid="c0ffee00-0000-4000-8000-000000000000",
-            field="phone",
-            server_value={"value": "1"},
-            phone_value={"value": "2"},
-            submitted_by_id=world.users["chengzi_cadre"].id,
-        )
-    )
-    db.session.commit()
+def test_a_household_needs_action_until_handled(world, login):
+    add_visit(world.h_chengzi, world.users["chengzi_cadre"], utcnow() - timedelta(days=1),
+              sudden_event="illness")  # fmt: skip
     client = login("chengzi_supervisor")
     page = client.get("/office/needs-action").get_data(as_text=True)
-    assert "户主1" in page and f"/office/conflicts?household={world.h_chengzi.id}" in page
+    assert "户主1" in page
     token = _form_token(page)
     refused = client.post(
         f"/office/needs-action/{world.h_shamao.id}/handled",

@@ -125,7 +125,7 @@ def test_overdue_export_lists_households_with_cadres(world, login):
     names = sorted(row[1] for row in rows[1:])
     assert names == ["从未走访", "户主2"]
     shamao = next(r for r in rows if r[1] == "户主2")
-    assert shamao[7] == "shamao_cadre" and shamao[5] is None
+    assert shamao[7] == "shamao_cadre" and shamao[5] is None  # never visited
     csv_rows = _csv_rows(login("chengzi_supervisor").get("/office/export/overdue.csv"))
     assert [r[1] for r in csv_rows[1:]] == ["从未走访"]
 

@@ -37,7 +37,7 @@ def test_a_visit_cannot_answer_another_households_report(world, login):
     cadre = login("chengzi_cadre")
     answer = results(cadre, [visit(world.h_chengzi.id, report_id=report.id)])
     assert answer[0]["status"] == "rejected" and answer[0]["code"] == 422
-    assert "report_id" in answer[0]["fields"]
+    assert "report_ids" in answer[0]["fields"]
     db.session.rollback()
     assert db.session.scalar(select(Visit)) is None
     assert db.session.get(SelfReport, report.id).visit_id is None

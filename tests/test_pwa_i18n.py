@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 
 from server.codes import SITUATION_KEYS, SUDDEN_EVENTS, TRENDS
-from server.models import CROPS, KLASSES, MEASURE_KINDS
+from server.models import CROPS, KLASSES, MEASURE_KINDS, REPORT_CATEGORIES
 
 PWA = Path(__file__).resolve().parents[1] / "pwa"
 ENTRY = re.compile(r"^\s*'([\w.]+)':", re.MULTILINE)
@@ -20,6 +20,7 @@ DYNAMIC = {
     "state": ["waiting", "sent", "rejected"],
     "photo": ["waiting", "sent", "rejected"],
     "measure": list(MEASURE_KINDS),
+    "reportCategory": list(REPORT_CATEGORIES),
 }
 
 

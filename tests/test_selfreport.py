@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from server import selfreport, storage
+from server import selfreport, storage, tasks
 from server.errors import ApiError
 from server.extensions import db
 from server.models import (
@@ -344,6 +344,8 @@ def make_report(household, category, urgent, minutes_ago=0) -> SelfReport:
         received_at=utcnow() - timedelta(minutes=minutes_ago),
     )
     db.session.add(report)
+    db.session.flush()
+    tasks.report_received(report)  # what the public page's reports.create calls
     db.session.commit()
     return report
 
@@ -424,7 +426,7 @@ def test_a_visit_links_only_to_a_report_of_its_household_in_scope(world):
     db.session.add(visit)
     with pytest.raises(ApiError) as refused:
         selfreport.link_visit_to_report(visit, report.id, cadre)
-    assert refused.value.status == 422 and "report_id" in refused.value.fields
+    assert refused.value.status == 422 and "report_ids" in refused.value.fields
 
 
 def test_response_times_are_shown_to_supervisors(world, login):

@@ -2,9 +2,10 @@
 
 import { formatDate, formatDateTime, relativeDays, t } from '../i18n/index.js';
 import { SITUATION } from '../codes.js';
-import { householdView } from '../model.js';
+import { householdView, reportsOf } from '../model.js';
 import { fenToYuan, formatArea } from '../util.js';
 import { blobUrl, fill, h, klassBadge } from './dom.js';
+import { reportItem } from './todo.js';
 
 export function cropLine(crop) {
   const name = crop.crop === 'other' ? crop.crop_name || t('crop.other') : t(`crop.${crop.crop}`);
@@ -69,13 +70,6 @@ function memberItem(m) {
     h('div', { class: 'muted small' }, m.id_number));
 }
 
-function reportItem(report) {
-  const text = report.text || report.message || report.description || report.summary || '';
-  const kind = report.kind || report.category || report.type || '';
-  return h('li', null, h('strong', null, formatDate(report.created_at || report.submitted_at)),
-    kind ? h('span', { class: 'chip event' }, kind) : null, text ? h('p', null, text) : null);
-}
-
 function editLine(record) {
   return h('p', null, t('household.pendingEdit'), ' ', stateChip(record));
 }
@@ -96,7 +90,7 @@ export async function householdDetailView(root, ctx, householdId) {
       ...pendingCrops.map(({ crop, record }) => h('li', { class: 'pending' }, cropLine(crop), ' ', stateChip(record))),
       ...(household.crops || []).map((c) => h('li', null, cropLine(c))),
     ];
-    const reports = (household.reports || []).filter((r) => !r.status || r.status === 'open');
+    const reports = await reportsOf(view.pulled, ctx.session.user.id);
     fill(root, 
       h('a', { class: 'back', href: '#/' }, `‹ ${t('nav.households')}`),
       h('header', { class: 'household-head' },
@@ -113,7 +107,7 @@ export async function householdDetailView(root, ctx, householdId) {
           ? h('a', { class: 'button big', href: `tel:${household.phone}` }, `☎ ${household.phone}`)
           : null),
       edits.length ? h('div', { class: 'notice' }, edits.map(editLine)) : null,
-      reports.length ? section(t('household.reports'), h('ul', { class: 'plain' }, reports.map(reportItem))) : null,
+      reports.length ? section(t('household.reports'), h('ul', { class: 'plain reports' }, reports.map((r) => reportItem(r)))) : null,
       section(t('household.members'), h('ul', { class: 'plain' }, (household.members || []).map(memberItem)),
         h('a', { class: 'button', href: `#/edit/${household.id}` }, t('household.edit'))),
       section(t('household.measures'), (household.measures || []).length

@@ -1,7 +1,7 @@
 // "My households": overdue first, then by due date; search by name or village.
 
 import { formatDate, relativeDays, t } from '../i18n/index.js';
-import { householdRows, matches } from '../model.js';
+import { householdRows, matches, reportLate, todoRows } from '../model.js';
 import { fill, h, klassBadge } from './dom.js';
 
 function dueLabel(due) {
@@ -33,6 +33,7 @@ export async function householdsView(root, ctx) {
   });
   const count = h('p', { class: 'muted' });
   const list = h('ul', { class: 'cards' });
+  const todo = h('a', { class: 'button big todo-link', href: '#/todo', hidden: true });
   let rows = [];
 
   function draw() {
@@ -45,12 +46,19 @@ export async function householdsView(root, ctx) {
   }
 
   async function refresh() {
-    rows = await householdRows(ctx.session.user.id);
+    const [households, reports] = await Promise.all([
+      householdRows(ctx.session.user.id), todoRows(ctx.session.user.id),
+    ]);
+    rows = households;
+    const late = reports.filter((row) => reportLate(row.report)).length;
+    todo.textContent = t(late ? 'todo.linkLate' : 'todo.link', { n: reports.length, late });
+    todo.className = late ? 'button big todo-link late' : 'button big todo-link';
+    todo.hidden = !reports.length;
     draw();
   }
 
   search.addEventListener('input', draw);
-  fill(root, h('section', null, h('h1', null, t('list.title')), search, count, list));
+  fill(root, h('section', null, h('h1', null, t('list.title')), todo, search, count, list));
   await refresh();
   return { refresh };
 }

@@ -13,7 +13,7 @@ const FIELD_LABELS = {
   plants: 'crop.plants', yield_kg: 'crop.yield', expected_income_fen: 'crop.income',
   season_year: 'crop.season', health: 'situation.health', income: 'situation.income',
   housing: 'situation.housing', schooling: 'situation.schooling', household_id: 'field.household',
-  report_id: 'field.report', base_version: 'field.version', phone: 'edit.phone',
+  report_id: 'field.report', report_ids: 'field.report', base_version: 'field.version', phone: 'edit.phone',
   members: 'household.members', labour_capacity: 'edit.labour', uuid: 'field.uuid',
   measures: 'visit.measures',
 };

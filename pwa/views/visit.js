@@ -3,7 +3,7 @@
 
 import { t } from '../i18n/index.js';
 import { EVENTS, SITUATION, TRENDS } from '../codes.js';
-import { householdView, lastCrops, lastMeasures, measureChoices } from '../model.js';
+import { householdView, lastCrops, lastMeasures, measureChoices, reportsOf } from '../model.js';
 import * as outbox from '../outbox.js';
 import { get } from '../store.js';
 import { isoWithOffset, localInputValue, uuid } from '../util.js';
@@ -37,6 +37,16 @@ function measuresField(household, chosen) {
   return h('div', { class: 'checks' }, kinds.map((kind) => h('label', { class: 'choice' },
     h('input', { type: 'checkbox', name: 'measures', value: kind, checked: chosen.includes(kind) }),
     h('span', null, t(`measure.${kind}`)))));
+}
+
+// The household's open self-reports (自主申报): ticking one says this visit answers it, and
+// the server closes it when the visit arrives.
+function reportsField(rows, chosen) {
+  if (!rows.length) return null;
+  return [h('h2', null, t('visit.reports')),
+    h('div', { class: 'checks' }, rows.map(({ report }) => h('label', { class: 'choice' },
+      h('input', { type: 'checkbox', name: 'report_ids', value: String(report.id), checked: chosen.includes(report.id) }),
+      h('span', null, `${t(`reportCategory.${report.category}`)}${t('ui.colon')}${report.description}`))))];
 }
 
 function startLocating(status, onFix) {
@@ -100,7 +110,7 @@ function readVisit(form, { household, start, position, crops, camera }) {
       ...(start.photo_uuids || []).filter((u) => !camera.removed().includes(u)),
       ...camera.photos().map((p) => p.uuid),
     ],
-    report_id: start.report_id ?? null,
+    report_ids: [...form.querySelectorAll('input[name="report_ids"]:checked')].map((box) => Number(box.value)),
   };
   return { data, problems };
 }
@@ -119,6 +129,8 @@ export async function visitFormView(root, ctx, { householdId, fixUuid }) {
   }
   const { household } = view;
   const start = startingPoint(record, view.visits);
+  const reports = await reportsOf(view.pulled, ctx.session.user.id);
+  const answering = start.report_ids || (start.report_id ? [start.report_id] : []);
   const state = { household, start, position: start.location || null };
   state.crops = cropsField(start.crops);
   const kept = record ? await Promise.all((start.photo_uuids || []).map((u) => get('photos', u))) : [];
@@ -176,6 +188,7 @@ export async function visitFormView(root, ctx, { householdId, fixUuid }) {
       locationStatus,
       h('h2', null, t('visit.situation')),
       SITUATION.map((key) => situationRow(key, start.situation?.[key])),
+      reportsField(reports, answering),
       h('h2', null, t('visit.event')),
       eventRow(start.sudden_event),
       h('h2', null, t('visit.measures')),

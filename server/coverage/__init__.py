@@ -10,7 +10,6 @@ visits, then `flag_visits(stored)` (one visit stored through the ORM:
 
 from .aggregates import household_changed, record_visit_aggregates, record_visits
 from .flags import flag_photo, flag_visit, flag_visits
-from .needs import needs_action_sources
 from .stored import StoredVisit
 
 __all__ = [
@@ -19,7 +18,6 @@ __all__ = [
     "flag_visit",
     "flag_visits",
     "household_changed",
-    "needs_action_sources",
     "record_visit_aggregates",
     "record_visits",
 ]

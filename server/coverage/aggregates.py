@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, case, select, update
 from ..extensions import db
 from ..models import Household, KlassChange, VisitMonth, VisitMonthCount, utcnow
 from ..models.types import UTCDateTime
-from .needs import raise_for_visit
+from ..tasks import visit_stored
 from .periods import Period, local_zone, month_key
 from .stored import StoredVisit
 from .upsert import insert
@@ -32,7 +32,7 @@ def record_visits(visits: list[StoredVisit]) -> None:
     _advance_last_visits(visits)
     _count_months(visits)
     for visit in visits:
-        raise_for_visit(visit, visit.credited)
+        visit_stored(visit, visit.credited)
 
 
 def record_visit_aggregates(household: Household, visit) -> None:

@@ -2,16 +2,15 @@
 were kept (server/sync/edits.py) and the server's stayed in force; a supervisor sees them
 side by side (server/office/conflicts.py) and decides, once. Choosing the phone's value
 writes it through the ORM, so the household gets a new version and the phones pull it;
-either way the conflict is closed with who, when and why, its needs-action item is handled,
-and both are audited."""
+either way the conflict is closed with who, when and why, its needs-action item closes with
+it (server/tasks.py), and both are audited."""
 
 from flask import abort
 from flask_babel import gettext as _
-from sqlalchemy import select
 
-from .. import audit
+from .. import audit, tasks
 from ..extensions import db
-from ..models import DataConflict, Member, NeedsAction, User, utcnow
+from ..models import DataConflict, Member, User, utcnow
 
 CHOICES = ("server", "phone")
 NOTE_MAX = 200  # DataConflict.resolution holds the choice and the note
@@ -61,15 +60,7 @@ def resolve(conflict: DataConflict, choice: str, note: str, actor: User) -> None
     now = utcnow()
     conflict.resolved_at, conflict.resolved_by_id = now, actor.id
     conflict.resolution = f"{choice}: {note}" if note else choice
-    for item in db.session.scalars(
-        select(NeedsAction).where(
-            NeedsAction.source == "conflict",
-            NeedsAction.source_id == conflict.id,
-            NeedsAction.handled_at.is_(None),
-        )
-    ):
-        item.handled_at, item.handled_by_id = now, actor.id
-        item.note = note or _("Data conflict resolved")
+    tasks.conflict_resolved(conflict, actor, note or _("Data conflict resolved"))
     audit.record(
         "resolve",
         "data_conflict",

@@ -76,8 +76,9 @@ def overdue_rows(scope, period, klass) -> Iterator[list]:
     after = None
     while True:
         batch = db.session.scalars(stats.village_order(query, after).limit(BATCH)).all()
+        lasts = stats.last_visits_before([h.id for h in batch], judged)
         for household in batch:
-            last = household.last_visit_at if judged >= now() else None
+            last = lasts.get(household.id)
             yield [household.code, household.head_name, household.village.name,
                    household.klass, household.phone or "", _local(last),
                    (judged - last).days if last else "",

@@ -20,6 +20,8 @@ from ..models import (
     DeviceStatus,
     Household,
     KlassChange,
+    Photo,
+    SelfReport,
     Town,
     User,
     Village,
@@ -52,6 +54,7 @@ class Cell:
 class VillageRow:
     village: Village
     cells: dict[str, Cell] = field(default_factory=lambda: {k: Cell() for k in KLASSES})
+    late_reports: int = 0  # self-reports open past their deadline now, whatever the period
 
     @property
     def total(self) -> Cell:
@@ -81,6 +84,10 @@ class TownGrid:
         for cell in self.totals.values():
             total.add(cell)
         return total
+
+    @property
+    def late_reports(self) -> int:
+        return sum(row.late_reports for row in self.rows)
 
 
 def rhythm_for(town: Town | None) -> dict:
@@ -302,10 +309,35 @@ def grids(scope: Scope, period: Period, now: datetime) -> list[TownGrid]:
             rows[village_id].cells[overrides[household_id]].add(Cell(1, 0, int(overdue)))
     for (_month, village_id, klass), visited in visited_counts(scope, period.month_keys).items():
         rows[village_id].cells[klass].visited += visited
+    for village_id, late in late_reports_by_village(scope, now).items():
+        rows[village_id].late_reports = late
     return [
         TownGrid(town, rhythm_for(town), [rows[v.id] for v in villages])
         for town, villages in scope.groups
     ]
+
+
+# --- self-reports ------------------------------------------------------------------------
+
+
+def _open_reports(condition):
+    return (
+        select(SelfReport.id)
+        .join(Household, Household.id == SelfReport.household_id)
+        .where(SelfReport.handled_at.is_(None), condition)
+    )
+
+
+def late_reports_by_village(scope: Scope, now: datetime) -> dict[int, int]:
+    """Self-reports still open past their response deadline, per village (active or not:
+    a family's message waits whatever the household's state)."""
+    query = (
+        _open_reports(scope.visible())
+        .where(SelfReport.due_at <= now)
+        .with_only_columns(Household.village_id, func.count())
+        .group_by(Household.village_id)
+    )
+    return dict(db.session.execute(query).all())
 
 
 # --- trend -------------------------------------------------------------------------------
@@ -374,7 +406,8 @@ class CadreRow:
     last_sync_at: datetime | None = None
     pending_records: int = 0
     pending_photos: int = 0
-    open_reports: int = 0  # self-reports do not exist yet
+    open_reports: int = 0  # self-reports of the cadre's households not yet handled
+    late_reports: int = 0  # of which past their response deadline
 
 
 def _active_assignment_in(condition):
@@ -435,6 +468,7 @@ def cadre_rows(scope: Scope, cadres, period: Period, now) -> list[CadreRow]:
         _fill_assigned(rows, scope, period, now)
         _fill_visited(rows, condition, period)
         _fill_devices(rows)
+        _fill_reports(rows, scope, now)
     return list(rows.values())
 
 
@@ -483,19 +517,63 @@ def _fill_visited(rows, condition, period) -> None:
         rows[cadre_id].last_visit_at = last
 
 
+# A phone not heard from for this long, while its cadre synced from another since, is no
+# longer one of the cadre's current devices: what it said last is not counted.
+DEVICE_RETIRED_AFTER = timedelta(days=30)
+
+
+def photos_missing_by_cadre(cadre_ids) -> dict[int, int]:
+    """Photos the cadres' stored visits announced that the server has not received: they are
+    still on a phone. Counted from the visits that announced any."""
+    received = (
+        select(func.count()).where(Photo.visit_id == Visit.id).correlate(Visit).scalar_subquery()
+    )
+    query = (
+        select(Visit.cadre_id, func.sum(Visit.photos_expected - received))
+        .where(Visit.cadre_id.in_(list(cadre_ids)), Visit.photos_expected > 0)
+        .group_by(Visit.cadre_id)
+    )
+    return {cadre_id: max(int(n or 0), 0) for cadre_id, n in db.session.execute(query)}
+
+
 def _fill_devices(rows) -> None:
-    for user_id, last_sync, records, photos in db.session.execute(
-        select(
-            DeviceStatus.user_id,
-            func.max(DeviceStatus.last_sync_at),
-            func.sum(DeviceStatus.pending_records),
-            func.sum(DeviceStatus.pending_photos),
+    """What waits on the cadre's current phones after their last push: records not yet
+    acknowledged and photos of them (kept per device at each push), plus the photos the
+    server still misses from visits it holds."""
+    devices = db.session.scalars(
+        select(DeviceStatus).where(DeviceStatus.user_id.in_(list(rows)))
+    ).all()
+    latest = {}
+    for device in devices:
+        latest[device.user_id] = max(
+            latest.get(device.user_id, device.last_sync_at), device.last_sync_at
         )
-        .where(DeviceStatus.user_id.in_(list(rows)))
-        .group_by(DeviceStatus.user_id)
-    ):
-        row = rows[user_id]
-        row.last_sync_at, row.pending_records, row.pending_photos = last_sync, records, photos
+    for device in devices:
+        if device.last_sync_at < latest[device.user_id] - DEVICE_RETIRED_AFTER:
+            continue
+        row = rows[device.user_id]
+        row.last_sync_at = latest[device.user_id]
+        row.pending_records += device.pending_records
+        row.pending_photos += device.pending_photos
+    for cadre_id, missing in photos_missing_by_cadre(rows).items():
+        rows[cadre_id].pending_photos += missing
+
+
+def _fill_reports(rows, scope: Scope, now) -> None:
+    """Open self-reports of the households the cadre holds now (the one who must answer)."""
+    query = (
+        _open_reports(scope.visible())
+        .join(Assignment, Assignment.household_id == SelfReport.household_id)
+        .where(Assignment.cadre_id.in_(list(rows)), Assignment.ended_at.is_(None))
+        .with_only_columns(
+            Assignment.cadre_id,
+            func.count(SelfReport.id.distinct()),
+            func.count(case((SelfReport.due_at <= now, SelfReport.id)).distinct()),
+        )
+        .group_by(Assignment.cadre_id)
+    )
+    for cadre_id, waiting, late in db.session.execute(query):
+        rows[cadre_id].open_reports, rows[cadre_id].late_reports = waiting, late
 
 
 def visible_cadre(scope: Scope, cadre_id: int) -> User | None:
@@ -535,6 +613,18 @@ def overdue_query(scope: Scope, period, now, klass=None, cadre_id=None):
     overdue = and_(_not_overridden(overrides), scope.overdue(period, now))
     late = [h for h, _, _, late in _overridden_facts(scope, overrides, period, now) if late]
     return query.where(or_(overdue, Household.id.in_(late)) if late else overdue)
+
+
+def last_visits_before(household_ids, moment: datetime) -> dict[int, datetime]:
+    """Each household's last visit up to a judging moment (a period's end, or now), as
+    credited for coverage. Read from the month rows, whose edges are the periods' edges."""
+    query = (
+        select(VisitMonth.household_id, func.max(VisitMonth.last_visit_at))
+        .where(VisitMonth.household_id.in_(list(household_ids)))
+        .where(VisitMonth.last_visit_at <= moment)
+        .group_by(VisitMonth.household_id)
+    )
+    return dict(db.session.execute(query).all())
 
 
 def village_order(query, after: tuple[int, int] | None):

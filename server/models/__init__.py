@@ -24,6 +24,8 @@ from .registry import (
 )
 from .selfreport import (
     REPORT_CATEGORIES,
+    REPORT_OPEN_STATUSES,
+    REPORT_STATUSES,
     TOP_URGENT_CATEGORIES,
     HouseholdLink,
     RateCounter,
@@ -40,6 +42,8 @@ __all__ = [
     "KLASSES",
     "MEASURE_KINDS",
     "REPORT_CATEGORIES",
+    "REPORT_OPEN_STATUSES",
+    "REPORT_STATUSES",
     "ROLES",
     "SEXES",
     "TOP_URGENT_CATEGORIES",

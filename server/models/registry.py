@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..crops import current_plots, seasons
 from ..extensions import db
 from .types import UTCDateTime, utcnow
 
@@ -127,6 +128,16 @@ class Household(db.Model):
     measures: Mapped[list["SupportMeasure"]] = relationship(
         back_populates="household", order_by="(SupportMeasure.started_on, SupportMeasure.id)"
     )
+
+    @property
+    def current_crops(self) -> list["CropRecord"]:
+        """The plots as last recorded (server/crops.py): not every visit's records added up."""
+        return current_plots(self.crops)
+
+    @property
+    def crop_seasons(self) -> list:
+        """Each season's plots as last recorded in it, newest season first."""
+        return seasons(self.crops)
 
     @property
     def active_measures(self) -> list["SupportMeasure"]:

@@ -32,6 +32,9 @@ REPORT_CATEGORIES = (
     "need_help",
     "other",
 )
+# Where a report stands. The first two are open: a task for the cadre until it is handled.
+REPORT_STATUSES = ("received", "seen", "handled")
+REPORT_OPEN_STATUSES = ("received", "seen")
 # Marked urgent, these go to the top of every list and are counted on their own.
 TOP_URGENT_CATEGORIES = ("illness", "disaster", "need_help")
 
@@ -101,6 +104,9 @@ class SelfReport(db.Model):
     callback_phone: Mapped[str | None] = mapped_column(String(20))
     photo_id: Mapped[int | None] = mapped_column(ForeignKey("photo.id"))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # By when a verification visit is due (the town's working days, server/tasks.py): an open
+    # report past it is late, and escalates to the town office.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     seen_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -122,6 +128,9 @@ class SelfReport(db.Model):
         if self.responded_at is None:
             return None
         return int((self.responded_at - self.received_at).total_seconds())
+
+    def late(self, now: datetime) -> bool:
+        return self.handled_at is None and self.due_at is not None and self.due_at <= now
 
     @property
     def status(self) -> str:

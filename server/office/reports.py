@@ -24,7 +24,7 @@ def _report_words():
 @office_page
 def reports_page():
     status = request.args.get("status", "open")
-    if status not in ("open", "handled", "all"):
+    if status not in reports.STATUS_FILTERS:
         status = "open"
     rows = reports.tasks(current_user, status, limit=500)
     return render_template(

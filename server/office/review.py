@@ -5,7 +5,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from .. import access, audit, pagination
+from .. import access, audit, pagination, tasks
 from ..auth import check_form_csrf, safe_next
 from ..coverage import needs
 from ..coverage.flags import FLAG_KINDS
@@ -86,7 +86,6 @@ def check_flag(flag_id: int):
 @office_page
 def needs_action():
     scope = scope_arg()
-    needs.refresh()
     after = _needs_cursor()
     rows = needs.open_items_by_household(scope.visible(), scope.village_ids, after, PAGE_SIZE)
     shown = rows[:PAGE_SIZE]
@@ -131,6 +130,6 @@ def _needs_cursor():
 def mark_handled(household_id: int):
     check_form_csrf()
     household = access.get_household(current_user, household_id)
-    needs.mark_handled(household.id, _form_text("note"), current_user)
+    tasks.household_handled(household.id, _form_text("note"), current_user)
     db.session.commit()
     return redirect(safe_next(request.form.get("next") or url_for("office.needs_action")))

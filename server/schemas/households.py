@@ -80,6 +80,15 @@ class CropSchema(Schema):
     visit_id = fields.Integer(dump_only=True, allow_none=True)
 
 
+class CropSeasonSchema(Schema):
+    """A season's plots as last recorded in it, with their total area and income."""
+
+    year = fields.Integer(dump_only=True)
+    area_mu = fields.Decimal(dump_only=True, as_string=True)
+    expected_income_fen = fields.Integer(dump_only=True, allow_none=True)
+    plots = fields.List(fields.Nested(CropSchema), dump_only=True)
+
+
 class MeasureSchema(Schema):
     id = fields.Integer(dump_only=True)
     kind = fields.String(dump_only=True, validate=validate.OneOf(MEASURE_KINDS))
@@ -129,7 +138,13 @@ class HouseholdDetailSchema(HouseholdSummarySchema):
     active = fields.Boolean(dump_only=True)
     members = fields.List(fields.Nested(MemberSchema), dump_only=True)
     cadres = fields.List(fields.Nested(CadreRefSchema), dump_only=True)
-    crops = fields.List(fields.Nested(CropSchema), dump_only=True)
+    crops = fields.List(
+        fields.Nested(CropSchema),
+        attribute="current_crops",
+        dump_only=True,
+        metadata={"description": "the plots as last recorded (not every visit's records)"},
+    )
+    crop_seasons = fields.List(fields.Nested(CropSeasonSchema), dump_only=True)
     measures = fields.List(
         fields.Nested(MeasureSchema),
         attribute="active_measures",

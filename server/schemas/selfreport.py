@@ -5,7 +5,7 @@ import re
 from flask import url_for
 from marshmallow import ValidationError, post_load, pre_load, validate
 
-from ..models import REPORT_CATEGORIES
+from ..models import REPORT_CATEGORIES, REPORT_STATUSES, utcnow
 from . import fields
 from .base import Schema
 
@@ -38,8 +38,14 @@ class ReportSchema(Schema):
     )
     callback_phone = fields.String(dump_only=True, allow_none=True)
     photo_url = fields.Function(_photo_url, dump_only=True, allow_none=True)
-    status = fields.String(dump_only=True, validate=validate.OneOf(("received", "seen", "handled")))
+    status = fields.String(dump_only=True, validate=validate.OneOf(REPORT_STATUSES))
     received_at = fields.DateTime(dump_only=True)
+    due_at = fields.DateTime(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "a verification visit is due before this (working days)"},
+    )
+    late = fields.Function(lambda r: r.late(utcnow()), dump_only=True)
     seen_at = fields.DateTime(dump_only=True, allow_none=True)
     handled_at = fields.DateTime(dump_only=True, allow_none=True)
     handled_note = fields.String(dump_only=True, allow_none=True)
@@ -51,7 +57,9 @@ class ReportSchema(Schema):
 
 
 class ReportQuerySchema(Schema):
-    status = fields.String(load_default="open", validate=validate.OneOf(("open", "handled", "all")))
+    status = fields.String(
+        load_default="open", validate=validate.OneOf(("open", "late", "handled", "all"))
+    )
     household_id = fields.Id()
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 200))
 

@@ -6,6 +6,7 @@ from flask import url_for
 from marshmallow import (
     EXCLUDE,
     ValidationError,
+    post_load,
     pre_load,
     validate,
     validates_schema,
@@ -138,8 +139,21 @@ class VisitDataSchema(Schema):
         load_default=list,
         validate=[validate.Length(max=len(MEASURE_KINDS)), lambda m: _unique(m, "measure")],
     )
-    # A household's self-report this visit answers; linked once self-reports exist.
+    # The household's self-reports (自主申报) this visit answers: storing it closes them.
+    report_ids = fields.List(
+        fields.Id(strict=True),
+        load_default=list,
+        validate=[validate.Length(max=20), lambda r: _unique(r, "report")],
+    )
+    # What phones before report_ids sent: one report, or null.
     report_id = fields.Id(allow_none=True, load_default=None)
+
+    @post_load
+    def one_list_of_reports(self, data, **kwargs):
+        single = data.pop("report_id")
+        if single is not None and single not in data["report_ids"]:
+            data["report_ids"] = [*data["report_ids"], single]
+        return data
 
 
 class MemberEditSchema(Schema):
@@ -294,6 +308,10 @@ class PullResponseSchema(Schema):
     cursor = fields.String(dump_only=True)
     more = fields.Boolean(dump_only=True)
     settings = fields.Dict(dump_only=True)
+    codes = fields.Dict(
+        dump_only=True,
+        metadata={"description": "the code lists the phone shows and filters by"},
+    )
 
 
 class PhotoUploadSchema(Schema):

@@ -6,7 +6,12 @@ The functions below are the seams other features call: household creation and im
 and the supervisors' coverage pages (needs_action_reports).
 """
 
-from .reports import link_visit_to_report, needs_action_reports, open_reports_for_households
+from .reports import (
+    link_visit_to_report,
+    needs_action_reports,
+    open_reports_for_households,
+    reports_answered,
+)
 from .tokens import ensure_token
 
 __all__ = [
@@ -14,4 +19,5 @@ __all__ = [
     "link_visit_to_report",
     "needs_action_reports",
     "open_reports_for_households",
+    "reports_answered",
 ]

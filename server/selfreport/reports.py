@@ -5,7 +5,7 @@ import secrets
 import statistics
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, case, or_, select
 from sqlalchemy.orm import selectinload
 
 from .. import access, audit, images, storage
@@ -23,6 +23,7 @@ from ..models import (
     utcnow,
 )
 from ..schemas.selfreport import ReportSchema
+from ..tasks import close_report, report_received
 
 STATS_DAYS = 90
 
@@ -90,6 +91,7 @@ def create(link: HouseholdLink, data: dict, nonce: str, photo: images.Encoded | 
         report.photo = _store_photo(link.household_id, photo)
     db.session.add(report)
     db.session.flush()
+    report_received(report)
     audit.record(
         "create",
         "self_report",
@@ -116,79 +118,93 @@ def recent_for_household(household_id: int, limit: int = 5) -> list[SelfReport]:
     )
 
 
-def _responded(report: SelfReport, at: datetime) -> None:
-    if report.responded_at is None:
-        report.responded_at = at
-
-
 def mark_seen(report: SelfReport, user: User) -> None:
     """The first time only: seeing it again changes nothing (the caller commits)."""
     if report.seen_at is not None:
         return
     report.seen_at = utcnow()
     report.seen_by_id = user.id
-    _responded(report, report.seen_at)
+    if report.responded_at is None:
+        report.responded_at = report.seen_at
     audit.record("seen", "self_report", report.id, after={"seen_at": report.seen_at.isoformat()})
 
 
 def mark_handled(report: SelfReport, user: User, note: str) -> None:
-    before = {"handled_note": report.handled_note}
-    now = utcnow()
-    if report.handled_at is None:
-        report.handled_at, report.handled_by_id = now, user.id
-    report.handled_note = note
-    _responded(report, now)
-    audit.record("handled", "self_report", report.id, before=before, after={"handled_note": note})
+    close_report(report, user, note)
+
+
+def reports_answered(user: User, household_id: int, report_ids) -> list[SelfReport] | None:
+    """The reports a visit to this household says it answers, or None when one of them is
+    not this household's or not in the user's scope (an id from elsewhere tells nothing)."""
+    ids = set(report_ids)
+    if not ids:
+        return []
+    found = list(
+        db.session.scalars(
+            access.reports(user).where(
+                SelfReport.id.in_(ids), SelfReport.household_id == household_id
+            )
+        )
+    )
+    return found if len(found) == len(ids) else None
 
 
 def link_visit_to_report(visit: Visit, report_id: int, user: User) -> SelfReport:
-    """A visit answering a report (sync push sends `report_id`): the report is then acted on.
+    """A visit answering a report (a pushed visit names it in `report_ids`): closed through
+    the same transition as on the web.
 
     The report must be in the user's scope and about the visit's household, else a 422 that
     quarantines the pushed item on the phone. Linking twice is a no-op; a report already
     answered by another visit keeps its first one. The caller commits.
     """
-    report = db.session.scalar(access.reports(user).where(SelfReport.id == report_id))
-    if report is None or report.household_id != visit.household_id:
+    found = reports_answered(user, visit.household_id, [report_id])
+    if not found:
         raise ApiError(
             422,
             "validation_failed",
             "Some fields are not valid.",
-            {"report_id": ["No such report for this household in your scope."]},
+            {"report_ids": ["No such report for this household in your scope."]},
         )
+    report = found[0]
     if report.visit_id is not None:
         return report
     if visit.id is None:
         db.session.flush()
-    now = utcnow()
-    report.visit_id = visit.id
-    if report.handled_at is None:
-        report.handled_at, report.handled_by_id = now, user.id
-    _responded(report, now)
-    audit.record("link_visit", "self_report", report.id, after={"visit_uuid": visit.uuid})
+    close_report(report, user, visit=visit)
     return report
 
 
-def _task_order(query):
-    """Open before handled; then urgent illness/disaster/need-help, other urgent, the rest;
-    oldest first, since the longest wait comes first."""
+def _task_order(query, now: datetime):
+    """Open before handled; late ones first, since they have already escalated; then urgent
+    illness/disaster/need-help, other urgent, the rest; oldest first within each."""
+    late = and_(SelfReport.handled_at.is_(None), SelfReport.due_at <= now)
     return query.order_by(
-        SelfReport.handled_at.is_not(None), SelfReport.priority, SelfReport.received_at
+        SelfReport.handled_at.is_not(None),
+        case((late, 0), else_=1),
+        SelfReport.priority,
+        SelfReport.received_at,
     )
 
 
+STATUS_FILTERS = ("open", "late", "handled", "all")
+
+
 def tasks(user: User, status: str = "open", household_id: int | None = None, limit: int = 100):
+    """`status`: one of STATUS_FILTERS; "late" are the open ones past their deadline."""
+    now = utcnow()
     query = access.reports(user).options(
         selectinload(SelfReport.household).selectinload(Household.village),
         selectinload(SelfReport.visit),
     )
-    if status == "open":
+    if status in ("open", "late"):
         query = query.where(SelfReport.handled_at.is_(None))
+    if status == "late":
+        query = query.where(SelfReport.due_at <= now)
     elif status == "handled":
         query = query.where(SelfReport.handled_at.is_not(None))
     if household_id is not None:
         query = query.where(SelfReport.household_id == household_id)
-    return list(db.session.scalars(_task_order(query).limit(limit)))
+    return list(db.session.scalars(_task_order(query, now).limit(limit)))
 
 
 def open_reports_for_households(user: User, household_ids) -> list[dict]:
@@ -205,7 +221,8 @@ def open_reports_for_households(user: User, household_ids) -> list[dict]:
     )
     rows = db.session.scalars(
         _task_order(
-            query.options(selectinload(SelfReport.household).selectinload(Household.village))
+            query.options(selectinload(SelfReport.household).selectinload(Household.village)),
+            utcnow(),
         )
     )
     return ReportSchema(many=True).dump(rows)
@@ -228,6 +245,7 @@ def summary(user: User, now: datetime | None = None) -> dict:
             SelfReport.received_at,
             SelfReport.responded_at,
             SelfReport.handled_at,
+            SelfReport.due_at,
         )
         .where(or_(SelfReport.received_at >= since, SelfReport.handled_at.is_(None)))
     ).all()
@@ -240,6 +258,7 @@ def summary(user: User, now: datetime | None = None) -> dict:
         "received": len(recent),
         "open": len(open_rows),
         "open_urgent": sum(1 for r in open_rows if r.priority == 0),
+        "late": sum(1 for r in open_rows if r.due_at is not None and r.due_at <= now),
         "responded": len(waits),
         "median_response_seconds": int(statistics.median(waits)) if waits else None,
         "unanswered": len(waiting),

@@ -94,7 +94,7 @@ def push_records():
     begin_write()
     user = current_user._get_current_object()
     results = process_records(user, envelope["records"])
-    record_device(user, device)
+    record_device(user, device, results)
     db.session.commit()
     return PushResponseSchema().dump({"results": results, "server_time": utcnow()})
 

@@ -11,11 +11,11 @@ conflicts: they are recognised from this user's stored sync records.
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit
+from .. import audit, tasks
 from ..changes import field_key
 from ..errors import Coded
 from ..extensions import db
-from ..models import DataConflict, Household, User
+from ..models import DataConflict, Household, User, utcnow
 from ..models.sync import SyncRecord
 from .results import rejected, uuid_taken
 
@@ -132,17 +132,23 @@ class EditMerge:
         for obj, (before, after) in changed.items():
             entity = "household" if obj is household else "member"
             audit.record("update", entity, obj.id, before, after, reason, actor=self.user)
-        for conflict in conflicts:
-            db.session.add(
-                DataConflict(
-                    household_id=household.id,
-                    record_uuid=uuid,
-                    field=conflict["field"],
-                    server_value={"value": conflict["theirs"]},
-                    phone_value={"value": conflict["mine"]},
-                    submitted_by_id=self.user.id,
-                )
+        stored = [
+            DataConflict(
+                household_id=household.id,
+                record_uuid=uuid,
+                field=conflict["field"],
+                server_value={"value": conflict["theirs"]},
+                phone_value={"value": conflict["mine"]},
+                submitted_by_id=self.user.id,
+                created_at=utcnow(),
             )
+            for conflict in conflicts
+        ]
+        db.session.add_all(stored)
+        if stored:
+            db.session.flush()
+        for conflict in stored:
+            tasks.conflict_stored(conflict)
         if conflicts:
             audit.record(
                 "conflict",

@@ -14,11 +14,27 @@ from sqlalchemy.orm import selectinload
 from .. import access, changes, pagination, settings
 from ..errors import ApiError
 from ..extensions import db
-from ..models import Assignment, Household, User, Village, Visit, utcnow
+from ..models import (
+    REPORT_CATEGORIES,
+    REPORT_OPEN_STATUSES,
+    REPORT_STATUSES,
+    Assignment,
+    Household,
+    User,
+    Village,
+    Visit,
+    utcnow,
+)
 from ..schedule import is_overdue, next_due
 from ..selfreport import open_reports_for_households
 
 RECENT_VISITS = 10
+# The server's code lists the phone reads, so the two never disagree on a status or category.
+CODES = {
+    "report_categories": list(REPORT_CATEGORIES),
+    "report_statuses": list(REPORT_STATUSES),
+    "report_open_statuses": list(REPORT_OPEN_STATUSES),
+}
 
 
 def encode_cursor(seq: int, last_id: int | None = None) -> str:
@@ -140,4 +156,5 @@ def pull_page(user: User, cursor: str | None, limit: int) -> dict:
         "cursor": next_cursor,
         "more": more,
         "settings": {"rhythm_days": settings.for_town(user.town)["rhythm_days"]},
+        "codes": CODES,
     }

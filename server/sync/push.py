@@ -6,10 +6,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from .. import access
+from ..coverage.stats import photos_missing_by_cadre
 from ..errors import Coded, validation_fields
 from ..extensions import db
-from ..models import DeviceStatus, Household, SelfReport, User, Village, utcnow
+from ..models import DeviceStatus, Household, User, Village, utcnow
 from ..schemas.sync import KINDS, HouseholdEditDataSchema, VisitDataSchema
+from ..selfreport import reports_answered
 from .edits import EditMerge
 from .results import rejected
 from .visits import Incoming, VisitIngest
@@ -60,15 +62,9 @@ def _load_all(records: list[dict], results: list) -> list[tuple[int, str, str, d
     return work
 
 
-def _report_linkable(user: User, data: dict, household) -> bool:
-    """A visit answering a self-report must name one of this household's, in scope."""
-    report_id = data.get("report_id")
-    if report_id is None:
-        return True
-    query = access.reports(user).where(
-        SelfReport.id == report_id, SelfReport.household_id == household.id
-    )
-    return db.session.scalar(query.with_only_columns(SelfReport.id)) is not None
+def _reports_linkable(user: User, data: dict, household) -> bool:
+    """A visit answering self-reports must name this household's, in scope."""
+    return reports_answered(user, household.id, data["report_ids"]) is not None
 
 
 def process_records(user: User, records: list[dict]) -> list[dict]:
@@ -87,9 +83,9 @@ def process_records(user: User, records: list[dict]) -> list[dict]:
             message = Coded("No such household in your scope.", "not_found")
             fields = {"household_id": [message]}
             results[index] = rejected(uuid, 404, "not_found", message, fields)
-        elif kind == "visit" and not _report_linkable(user, data, household):
+        elif kind == "visit" and not _reports_linkable(user, data, household):
             message = Coded("No such report for this household in your scope.", "not_found")
-            fields = {"report_id": [message]}
+            fields = {"report_ids": [message]}
             results[index] = rejected(uuid, 422, "validation_failed", message, fields)
         elif kind == "visit":
             incoming.append(Incoming(index, uuid, data, household))
@@ -100,8 +96,16 @@ def process_records(user: User, records: list[dict]) -> list[dict]:
     return results
 
 
-def record_device(user: User, device: dict | None) -> None:
-    """Keep what the phone said about its queue, for the supervisors' sync overview."""
+ACKNOWLEDGED = ("created", "duplicate", "merged")  # the phone drops these from its queue
+
+
+def record_device(user: User, device: dict | None, results: list[dict]) -> None:
+    """Keep what waits on the phone once this push is done, for the office's figures.
+
+    The phone counts its queue before sending, so the records this push acknowledged are
+    taken off; of its unsent photos, those of visits the server now holds are counted from
+    the visits instead (server.coverage.stats), so only the photos of records still queued
+    stay with the device."""
     if not device:
         return
     query = select(DeviceStatus).where(
@@ -115,8 +119,10 @@ def record_device(user: User, device: dict | None) -> None:
                 db.session.add(status)
         except IntegrityError:  # the same phone's other push got there first
             status = db.session.scalar(query)
+    acknowledged = sum(1 for r in results if r["status"] in ACKNOWLEDGED)
+    on_server = photos_missing_by_cadre([user.id]).get(user.id, 0)
     status.app_version = device.get("app_version")
-    status.pending_records = device["pending_records"]
-    status.pending_photos = device["pending_photos"]
+    status.pending_records = max(device["pending_records"] - acknowledged, 0)
+    status.pending_photos = max(device["pending_photos"] - on_server, 0)
     status.storage_free_bytes = device.get("storage_free_bytes")
     status.last_sync_at = utcnow()

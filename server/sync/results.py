@@ -15,4 +15,3 @@ def rejected(uuid: str, code: int, error: str, message: str, fields=None) -> dic
 
 def uuid_taken(uuid: str) -> dict:
     return rejected(uuid, 409, "uuid_taken", "This record's UUID belongs to another record.")
-

@@ -216,9 +216,10 @@ class VisitIngest:
         record_visits(stored)
         flag_visits(stored)
         for item in created:
-            if item.data.get("report_id"):
+            if item.data["report_ids"]:
                 visit = db.session.get(Visit, answers[item.uuid]["id"])
-                link_visit_to_report(visit, item.data["report_id"], self.user)
+                for report_id in item.data["report_ids"]:
+                    link_visit_to_report(visit, report_id, self.user)
 
     def _stored(self, item: Incoming, visit_id: int) -> StoredVisit:
         data, location = item.data, item.data["location"] or {}

@@ -51,14 +51,14 @@ def test_pages_are_styled_and_scripted_from_files_only(world, site, page):
     page.goto(f"{site}/r/{token}")
     assert _style(page, "h1", "color") == "rgb(179, 38, 30)"  # selfreport.css applied
 
-    page.goto(f"{site}/login?next=/supervise/cards")
+    page.goto(f"{site}/login?next=/office/cards")
     page.fill("input[name=username]", "town_supervisor")
     page.fill("input[name=password]", PASSWORD)
     with page.expect_navigation():
         page.click("button[type=submit]")
-    assert page.url.endswith("/supervise/cards")
+    assert page.url.endswith("/office/cards")
 
-    page.goto(f"{site}/supervise/villages/{world.chengzi.id}/cards")
+    page.goto(f"{site}/office/villages/{world.chengzi.id}/cards")
     assert _style(page, ".warn", "borderLeftWidth") == "4px"  # office.css for staff pages
     page.check("input[name=confirm]")
     with page.expect_navigation():
