@@ -182,12 +182,13 @@ def test_xlsx_rows_are_written_as_openpyxl_writes_them(tmp_path):
     def sheet(path) -> str:  # canonical XML: lxml writes "&#36208;" where we write "走"
         return canonicalize(zipfile.ZipFile(path).read(SHEET).decode())
 
-    # openpyxl writes a string starting with "=" as a formula, an export never should; and
-    # it writes NaN as an empty number, we leave the cell out.
+    # openpyxl writes a string starting with "=" as a formula; an export writes it as text,
+    # neutralised (server/spreadsheet.py). And openpyxl writes NaN as an empty number, we
+    # leave the cell out.
     expected = (
         sheet(theirs)
         .replace(
-            '<c r="A4"><f>1+1</f><v></v></c>', '<c r="A4" t="inlineStr"><is><t>=1+1</t></is></c>'
+            '<c r="A4"><f>1+1</f><v></v></c>', '<c r="A4" t="inlineStr"><is><t>\'=1+1</t></is></c>'
         )
         .replace('<c r="F3" t="n"><v></v></c>', "")
     )
@@ -196,7 +197,7 @@ def test_xlsx_rows_are_written_as_openpyxl_writes_them(tmp_path):
         assert built.namelist() == reference.namelist()
     read = load_workbook(ours).active
     assert read.title == "走访记录"
-    assert read["C2"].value == "a & b < c > d" and read["A4"].value == "=1+1"
+    assert read["C2"].value == "a & b < c > d" and read["A4"].value == "'=1+1"
     assert read["D2"].value == 0.5 and read["C3"].value == " leading space"
 
 
