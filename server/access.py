@@ -10,8 +10,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from .extensions import db
 from .models import (
-    AuditEvent,
     Assignment,
+    AuditEvent,
     Household,
     Member,
     Photo,

@@ -81,7 +81,8 @@ def change():
         field = {"current": "current_password", "repeated": "repeated_password"}.get(
             error.field, "new_password"
         )
-        raise ApiError(422, "validation_failed", str(error.message), {field: [str(error.message)]})
+        message = str(error.message)
+        raise ApiError(422, "validation_failed", message, {field: [message]}) from None
     return me_payload(current_user)
 
 
