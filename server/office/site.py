@@ -1,5 +1,6 @@
 """What every office page shares: the blueprint, the access check, the navigation."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 
@@ -18,6 +19,8 @@ class NavEntry:
     endpoint: str
     label: object  # a lazy string, translated when the page is drawn
     roles: tuple[str, ...] = OFFICE_ROLES
+    # A finer test than the role, e.g. town supervisors but not village committees.
+    allowed: Callable[[object], bool] | None = None
 
 
 # The navigation, in order. Page modules append their entries; entries whose endpoint is
@@ -52,7 +55,13 @@ def nav_entries() -> list[NavEntry]:
     if not current_user.is_authenticated:
         return []
     known = current_app.view_functions
-    return [e for e in NAV if e.endpoint in known and current_user.role in e.roles]
+    return [
+        e
+        for e in NAV
+        if e.endpoint in known
+        and current_user.role in e.roles
+        and (e.allowed is None or e.allowed(current_user))
+    ]
 
 
 @bp.app_context_processor
