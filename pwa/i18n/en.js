@@ -219,4 +219,11 @@ export default {
   'error.tooLarge': 'The photo is too large; delete it and take it again.',
   'error.photoConflict': 'Another photo already has the ID of this photo.',
   'update.available': 'New version available: tap to update',
+  'password.title': 'Choose a new password',
+  'password.why': 'You signed in with a one-time password. Choose your own password to sign in with from now on.',
+  'password.new': 'New password (at least 8 characters)',
+  'password.repeat': 'New password again',
+  'password.submit': 'Save and go on',
+  'password.differ': 'The two new passwords differ.',
+  'password.tooShort': 'A password has at least 8 characters.',
 };

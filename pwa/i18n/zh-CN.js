@@ -219,4 +219,11 @@ export default {
   'error.tooLarge': '照片太大，请删除后重拍。',
   'error.photoConflict': '这张照片的编号已被另一张照片占用。',
   'update.available': '有新版本，点此更新',
+  'password.title': '设置新密码',
+  'password.why': '您使用一次性密码登录。请设置自己的密码，以后用它登录。',
+  'password.new': '新密码（至少 8 位）',
+  'password.repeat': '再次输入新密码',
+  'password.submit': '保存并继续',
+  'password.differ': '两次输入的新密码不一致。',
+  'password.tooShort': '密码至少 8 位。',
 };
