@@ -69,7 +69,7 @@ def change():
           content:
             application/json:
               schema: MeSchema
-        422: {description: Wrong current password, or a new one not accepted}
+        422: {description: "Wrong current password, or a new one not accepted"}
     """
     data = json_body()
     values = [data.get(k) for k in ("current_password", "new_password", "repeated_password")]

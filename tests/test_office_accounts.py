@@ -202,3 +202,49 @@ def test_cadre_page_households_phone_and_tasks(world, login):
     town = login("town_supervisor")
     assert town.get(f"/office/cadres/{world.users['other_cadre'].id}").status_code == 404
     assert town.get(f"/office/cadres/{world.users['chengzi_supervisor'].id}").status_code == 404
+
+
+def test_strange_input_is_a_clear_answer_never_a_500(world, login):
+    office = login("town_supervisor")
+    huge = "9" * 25
+    cursor = "aWQ6OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5"  # "id:" and 24 nines
+    for url in (
+        f"/office/accounts/{huge}",
+        f"/office/cadres/{huge}",
+        f"/office/accounts?village={huge}",
+        f"/office/accounts?after={cursor}",
+        f"/office/audit?before={cursor}",
+        "/office/audit?household=%00",
+        "/office/audit?from=99999-01-01",
+    ):
+        answer = office.get(url)
+        assert answer.status_code in (400, 404), url
+    assert "超出范围" in office.get(f"/office/accounts/{huge}").get_data(as_text=True)
+    for url in ("/office/audit?person=%00", "/office/accounts?q=%00%25_"):
+        assert office.get(url).status_code in (200, 400), url
+    odd = _form(office, "/office/accounts/new", kind="cadre", username="zero\x00byte")
+    assert odd.status_code == 422
+
+
+def test_admin_creates_a_town_supervisor_of_any_town(world, login):
+    admin = login("admin")
+    page = admin.get("/office/accounts/new").get_data(as_text=True)
+    assert "镇扶贫办" in page and "寨里镇" in page
+    no_town = _form(admin, "/office/accounts/new", kind="town", username="zhaili_office")
+    assert no_town.status_code == 422 and "请选择乡镇" in no_town.get_data(as_text=True)
+    made = _form(
+        admin,
+        "/office/accounts/new",
+        kind="town",
+        username="zhaili_office",
+        town=str(world.other_town.id),
+    )
+    assert made.status_code == 200 and _one_time(made)
+    user = db.session.scalar(select(User).where(User.username == "zhaili_office"))
+    assert (user.role, user.town_id, user.villages) == ("supervisor", world.other_town.id, [])
+    listed = admin.get("/office/accounts?kind=town").get_data(as_text=True)
+    assert sorted(re.findall(r'data-account="([^"]+)"', listed)) == [
+        "other_supervisor",
+        "town_supervisor",
+        "zhaili_office",
+    ]

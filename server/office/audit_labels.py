@@ -153,6 +153,8 @@ def changes(event, names: dict) -> list[tuple[str, str, str]]:
     if not isinstance(before, dict) or not isinstance(after, dict):
         return []
     keys = list(dict.fromkeys([*before, *after]))
+    if not before:  # a creation: what it was made with, leaving out what was left empty
+        keys = [k for k in keys if after.get(k) not in (None, "", [])]
     return [
         (
             field_label(event.entity, key),
