@@ -104,6 +104,8 @@ def list_users():
     for user in db.session.scalars(select(User).order_by(User.role, User.username)):
         state = "enabled" if user.enabled else "disabled"
         login = "" if user.password_hash else " (no password yet)"
+        if user.must_change_password:
+            login = " (one-time password)"
         scope = ", ".join(v.name for v in user.villages) or (user.town.name if user.town else "")
         click.echo(f"{user.username}\t{user.role}\t{user.display_name}\t{scope}\t{state}{login}")
 
