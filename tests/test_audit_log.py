@@ -5,12 +5,14 @@ names, the filters and keyset paging; and every event knowing its household."""
 import re
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from flask_migrate import upgrade
+from sqlalchemy import select, text
 
-from server import accounts, audit
+from server import accounts, audit, create_app
 from server.extensions import db
-from server.models import AuditEvent, SupportMeasure
+from server.models import AuditEvent, Household, Member, SupportMeasure, Town, Village
 from server.office import audit as audit_page
+from tests.conftest import app_config, fresh_database, id_number
 
 
 def _events_on(page) -> list[int]:
@@ -147,3 +149,39 @@ def test_every_event_knows_its_household(world, login):
         .order_by(AuditEvent.entity)
     ).all()
     assert many == [world.h_shamao.id, None]
+
+
+def test_migration_gives_older_events_their_household(tmp_path):
+    with fresh_database(tmp_path) as url:
+        app = create_app(app_config(url, tmp_path / "instance"))
+        with app.app_context():
+            upgrade(revision="0500")
+            village = Village(town=Town(name="太河镇"), name="城子村")
+            household = Household(code="H1", village=village, head_name="户主", klass="B")
+            household.members = [
+                Member(
+                    name="户主", id_number=id_number(1), relation="户主", sex="M", birth_year=1965
+                )
+            ]
+            db.session.add(household)
+            db.session.commit()
+            member_id, household_id = household.members[0].id, household.id
+            insert = text(
+                "INSERT INTO audit_event (at, action, entity, entity_id) "
+                "VALUES (CURRENT_TIMESTAMP, 'update', :entity, :id)"
+            )
+            for entity, ident in (("household", household_id), ("member", member_id), ("user", 1)):
+                db.session.execute(insert, {"entity": entity, "id": ident})
+            db.session.commit()
+            db.session.remove()
+            upgrade()
+            rows = db.session.execute(
+                text("SELECT entity, household_id FROM audit_event ORDER BY id")
+            ).all()
+            assert [tuple(r) for r in rows] == [
+                ("household", household_id),
+                ("member", household_id),
+                ("user", None),
+            ]
+            db.session.remove()
+            db.engine.dispose()
