@@ -135,6 +135,9 @@ def test_disable_from_the_page_ends_the_phone_session_and_reset_gives_a_new_pass
     assert phone.get("/api/sync/pull").status_code == 401
     assert "已停用" in office.get(f"/office/accounts/{cadre_id}").get_data(as_text=True)
     assert _form(office, f"/office/accounts/{cadre_id}/enabled", enabled="1").status_code == 302
+    history = office.get(f"/office/accounts/{cadre_id}").get_data(as_text=True)
+    assert history.count('data-event="') == 2
+    assert "可以登录：<del>否</del> → <ins>是</ins>" in history
     one_time = _one_time(_form(office, f"/office/accounts/{cadre_id}/password"))
     client = app.test_client()
     old = client.post("/api/login", json={"username": "chengzi_cadre", "password": PASSWORD})

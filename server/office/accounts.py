@@ -14,10 +14,22 @@ from ..coverage import stats
 from ..coverage.periods import current_month, local_zone
 from ..errors import ApiError
 from ..extensions import db
-from ..models import Assignment, Household, NeedsAction, Town, User, Village, utcnow
+from ..models import (
+    Assignment,
+    AuditEvent,
+    Household,
+    NeedsAction,
+    Town,
+    User,
+    Village,
+    utcnow,
+)
+from . import audit_labels
+from .audit import names_for as audit_names
 from .site import NAV, NavEntry, bp, office_page
 
 PAGE_SIZE = 50
+HISTORY_SIZE = 20  # an account's latest changes; the log holds them all
 
 NAV.append(NavEntry("office.accounts", _("Accounts"), allowed=access.can_manage_accounts))
 
@@ -169,8 +181,19 @@ def _one_time_page(user: User, one_time: str, created: bool):
 def account(account_id: int):
     _require_manager()
     user = access.get_account(current_user, account_id)
+    events = db.session.scalars(
+        access.audit_events(current_user)
+        .where(AuditEvent.entity == "user", AuditEvent.entity_id == user.id)
+        .order_by(AuditEvent.id.desc())
+        .limit(HISTORY_SIZE)
+    ).all()
     return render_template(
-        "office/account.html", account=user, kind=accounts.KIND_LABELS[accounts.kind_of(user)]
+        "office/account.html",
+        account=user,
+        kind=accounts.KIND_LABELS[accounts.kind_of(user)],
+        events=events,
+        names=audit_names(events),
+        labels=audit_labels,
     )
 
 

@@ -44,7 +44,7 @@ def audit_log():
     page = render_template(
         "office/audit.html",
         events=events,
-        names=_names(events),
+        names=names_for(events),
         labels=audit_labels,
         kinds=audit_labels.ENTITIES,
         error=error,
@@ -106,7 +106,7 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=local_zone())
 
 
-def _names(events) -> dict:
+def names_for(events) -> dict:
     """Names of the people, households, villages and accounts the events name, each
     read once for the page."""
     wanted = audit_labels.referenced_ids(events)
