@@ -49,6 +49,11 @@ export const logout = (csrf) => request('POST', '/api/logout', { csrf });
 
 export const me = () => request('GET', '/api/me');
 
+// After a one-time password: the answer is /api/me's, with the new session's CSRF token.
+export const changePassword = (current, next, repeated, csrf) => request('POST', '/api/password', {
+  json: { current_password: current, new_password: next, repeated_password: repeated }, csrf,
+});
+
 export const push = (payload, csrf) => request('POST', '/api/sync/push', { json: payload, csrf });
 
 export function pull(cursor, limit = 200) {

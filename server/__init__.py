@@ -18,6 +18,7 @@ from . import (
     openapi,
     pages,
     params,
+    password_change,
     photos,
     security,
     sync,
@@ -42,6 +43,7 @@ def create_app(test_config=None) -> Flask:
 
     errors.register(app)
     auth.register(app)
+    password_change.register(app)
     for blueprint in (households.bp, measures.bp, importer.bp, openapi.bp, pages.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(office.bp)

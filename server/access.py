@@ -7,12 +7,13 @@ exactly like an id that does not exist.
 """
 
 from flask import abort
-from sqlalchemy import Select, false, select, true
+from sqlalchemy import Select, and_, false, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from .extensions import db
 from .models import (
     Assignment,
+    AuditEvent,
     DataConflict,
     Household,
     HouseholdLink,
@@ -161,6 +162,75 @@ def cadres(user: User) -> Select:
     if user.role == "supervisor":
         return query.where(User.town_id == user.town_id)
     return query.where(false())
+
+
+def is_town_supervisor(user: User) -> bool:
+    """A supervisor of a whole town (镇扶贫办), as opposed to a village committee."""
+    return user.role == "supervisor" and user.town_id is not None and not user.villages
+
+
+def can_manage_accounts(user: User) -> bool:
+    """Admins and town supervisors; village committees and cadres manage no accounts."""
+    return user.role == "admin" or is_town_supervisor(user)
+
+
+def account_condition(user: User) -> ColumnElement[bool]:
+    """Accounts a user may list and change: admins any; a town supervisor the cadres and
+    village committees of its town (not its peers); nobody else any."""
+    if user.role == "admin":
+        return true()
+    if is_town_supervisor(user):
+        village_committee = and_(User.role == "supervisor", User.villages.any())
+        return and_(User.town_id == user.town_id, or_(User.role == "cadre", village_committee))
+    return false()
+
+
+def accounts(user: User) -> Select:
+    return select(User).where(account_condition(user))
+
+
+def get_account(user: User, account_id: int) -> User:
+    return _one_or_404(accounts(user).where(User.id == account_id), account_id)
+
+
+def cadre_profiles(user: User) -> Select:
+    """Cadres whose page a user may open: those of a town supervisor's town (even with no
+    household yet); for a village committee, those holding a household in its villages."""
+    if user.role == "supervisor" and user.villages:
+        holders = (
+            select(Assignment.cadre_id)
+            .join(Household, Household.id == Assignment.household_id)
+            .where(Assignment.ended_at.is_(None), household_condition(user))
+        )
+        return cadres(user).where(User.id.in_(holders))
+    return cadres(user)
+
+
+def get_cadre_profile(user: User, cadre_id: int) -> User:
+    return _one_or_404(cadre_profiles(user).where(User.id == cadre_id), cadre_id)
+
+
+def audit_condition(user: User) -> ColumnElement[bool]:
+    """Audit events a user may read: those of households in scope, and those of accounts
+    in scope (and, for a town supervisor, of its town's settings). Events of a household
+    the user cannot see stay hidden even when the user made them."""
+    if user.role == "admin":
+        return true()
+    if user.role != "supervisor":
+        return false()
+    in_scope = AuditEvent.household_id.in_(select(Household.id).where(household_condition(user)))
+    if not is_town_supervisor(user):
+        return in_scope
+    own_accounts = and_(
+        AuditEvent.entity == "user",
+        AuditEvent.entity_id.in_(accounts(user).with_only_columns(User.id)),
+    )
+    own_town = and_(AuditEvent.entity == "town", AuditEvent.entity_id == user.town_id)
+    return or_(in_scope, own_accounts, own_town)
+
+
+def audit_events(user: User) -> Select:
+    return select(AuditEvent).where(audit_condition(user))
 
 
 def _one_or_404(query: Select, ident: int):

@@ -5,8 +5,9 @@ FIELD_CODES, which a client can show in its own words (the phone does, in Chines
 """
 
 from flask import Flask, jsonify, request
+from flask_babel import gettext
 from marshmallow import ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException, default_exceptions
 
 from .extensions import db
@@ -115,6 +116,16 @@ def register(app: Flask) -> None:
     def integrity_error(exc: IntegrityError):
         db.session.rollback()
         return error_response(409, "conflict", "This change conflicts with existing data.")
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def out_of_range(exc):
+        """A number no column can hold (an id of 25 digits in a URL): no such row, and no
+        500 (SQLite raises OverflowError, PostgreSQL DataError)."""
+        db.session.rollback()
+        if _wants_json():
+            return error_response(400, "out_of_range", "A value is out of range.")
+        return gettext("A value is out of range."), 400
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

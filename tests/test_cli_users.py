@@ -46,35 +46,53 @@ def test_create_list_disable_enable_reset(world, app, client):
             AuditEvent.entity == "user", AuditEvent.entity_id == user.id
         )
     ).all()
-    assert actions == ["create", "update", "update", "update"]
+    assert actions == ["create", "update", "update", "reset_password"]
 
 
 def test_password_is_prompted_twice_when_not_given(world, app):
-    result = _run(app, "create", "cadre9", "--role", "cadre", input="pass-word-1\npass-word-1\n")
+    result = _run(
+        app,
+        "create",
+        "cadre9",
+        "--role",
+        "cadre",
+        "--town",
+        "太河镇",
+        input="pass-word-1\npass-word-1\n",
+    )
     assert result.exit_code == 0, result.output
 
 
 def test_bad_input_is_a_clear_error_and_changes_nothing(world, app):
-    short = _run(app, "create", "x", "--role", "cadre", "--password", "short")
-    assert short.exit_code != 0 and "at least 8" in short.output
-    no_town = _run(app, "create", "x", "--role", "supervisor", "--password", "long-enough")
-    assert no_town.exit_code != 0 and "needs --town" in no_town.output
-    bad_village = _run(
-        app,
-        "create",
-        "x",
-        "--role",
-        "supervisor",
-        "--town",
-        "太河镇",
-        "--village",
-        "东村",
-        "--password",
-        "long-enough",
-    )  # noqa: E501
-    assert bad_village.exit_code != 0 and "No village named '东村'" in bad_village.output
-    duplicate = _run(app, "create", "ADMIN", "--role", "admin", "--password", "long-enough")
-    assert duplicate.exit_code != 0 and "exists" in duplicate.output
+    def fails(*args) -> str:
+        result = _run(app, "create", *args)
+        assert result.exit_code != 0
+        return result.output
+
+    town = ("--town", "太河镇")
+    assert "at least 8" in fails("xy", "--role", "cadre", *town, "--password", "short")
+    assert "2 to 64" in fails("x", "--role", "cadre", *town, "--password", "long-enough")
+    assert "Choose a town" in fails("xy", "--role", "supervisor", "--password", "long-enough")
+    bad_village = fails(
+        "xy", "--role", "supervisor", *town, "--village", "东村", "--password", "long-enough"
+    )
+    assert "No village named '东村'" in bad_village
+    assert "taken" in fails("ADMIN", "--role", "admin", "--password", "long-enough")
     missing = _run(app, "disable", "nobody")
     assert missing.exit_code != 0 and "No user named" in missing.output
-    assert db.session.scalar(select(User).where(User.username == "x")) is None
+    assert db.session.scalar(select(User).where(User.username.in_(["x", "xy"]))) is None
+
+
+def test_one_time_password_from_the_command_line_must_be_changed(world, app, client):
+    result = _run(app, "create", "liuyang", "--role", "cadre", "--town", "太河镇", "--one-time")
+    assert result.exit_code == 0, result.output
+    one_time = result.output.rsplit(": ", 1)[1].strip()
+    signed_in = client.post("/api/login", json={"username": "liuyang", "password": one_time})
+    assert signed_in.get_json()["user"]["must_change_password"] is True
+    assert client.get("/api/sync/pull").get_json()["error"] == "password_change_required"
+
+    again = _run(app, "reset-password", "chengzi_cadre", "--one-time")
+    assert again.exit_code == 0 and "One-time password" in again.output
+    user = db.session.scalar(select(User).where(User.username == "chengzi_cadre"))
+    db.session.refresh(user)
+    assert user.must_change_password is True

@@ -245,4 +245,11 @@ export default {
   'reportCategory.need_help': 'Need help',
   'reportCategory.other': 'Other',
   'visit.reports': 'Self-reports this visit answers',
+  'password.title': 'Choose a new password',
+  'password.why': 'You signed in with a one-time password. Choose your own password to sign in with from now on.',
+  'password.new': 'New password (at least 8 characters)',
+  'password.repeat': 'New password again',
+  'password.submit': 'Save and go on',
+  'password.differ': 'The two new passwords differ.',
+  'password.tooShort': 'A password has at least 8 characters.',
 };

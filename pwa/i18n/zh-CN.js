@@ -245,4 +245,11 @@ export default {
   'reportCategory.need_help': '需要帮助',
   'reportCategory.other': '其他',
   'visit.reports': '这次走访回应的自主申报',
+  'password.title': '设置新密码',
+  'password.why': '您使用一次性密码登录。请设置自己的密码，以后用它登录。',
+  'password.new': '新密码（至少 8 位）',
+  'password.repeat': '再次输入新密码',
+  'password.submit': '保存并继续',
+  'password.differ': '两次输入的新密码不一致。',
+  'password.tooShort': '密码至少 8 位。',
 };

@@ -33,6 +33,11 @@ export async function signinView(root, ctx) {
     submit.disabled = true;
     try {
       const answer = await api.login(username.value.trim(), password.value);
+      if (answer.user.must_change_password) {
+        fill(root, passwordChangeForm(ctx, password.value, answer.csrf_token));
+        root.querySelector('[autofocus]')?.focus();
+        return;
+      }
       await ctx.signedIn(answer);
     } catch (err) {
       error.textContent = err instanceof api.ApiError
@@ -55,4 +60,44 @@ export async function signinView(root, ctx) {
       submit),
   ));
   (previous ? password : username).setAttribute('autofocus', '');
+}
+
+// A one-time password (a new account, a reset) opens nothing but this form: the server
+// refuses every other call until the cadre has chosen a password.
+function passwordChangeForm(ctx, oneTime, csrf) {
+  const error = h('p', { class: 'error', role: 'alert', hidden: true });
+  const attrs = { type: 'password', autocomplete: 'new-password', required: true, minlength: 8 };
+  const next = h('input', { name: 'new-password', autofocus: '', ...attrs });
+  const repeated = h('input', { name: 'repeated-password', ...attrs });
+  const submit = h('button', { type: 'submit', class: 'primary big' }, t('password.submit'));
+
+  async function onSubmit(event) {
+    event.preventDefault();
+    error.hidden = true;
+    const problem = next.value.length < 8 ? t('password.tooShort')
+      : next.value !== repeated.value ? t('password.differ') : null;
+    if (problem) {
+      error.textContent = problem;
+      error.hidden = false;
+      return;
+    }
+    submit.disabled = true;
+    try {
+      await ctx.signedIn(await api.changePassword(oneTime, next.value, repeated.value, csrf));
+    } catch (err) {
+      error.textContent = err instanceof api.ApiError ? err.message : t('signin.offline');
+      error.hidden = false;
+    } finally {
+      submit.disabled = false;
+    }
+  }
+
+  return h('section', { class: 'signin password-change' },
+    h('h1', null, t('password.title')),
+    h('p', { class: 'notice' }, t('password.why')),
+    h('form', { onsubmit: onSubmit },
+      h('label', null, t('password.new'), next),
+      h('label', null, t('password.repeat'), repeated),
+      error,
+      submit));
 }

@@ -10,7 +10,10 @@ from .types import UTCDateTime, utcnow
 
 
 class AuditEvent(db.Model):
-    __table_args__ = (Index("ix_audit_event_entity", "entity", "entity_id"),)
+    __table_args__ = (
+        Index("ix_audit_event_entity", "entity", "entity_id"),
+        Index("ix_audit_event_household", "household_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
@@ -22,3 +25,6 @@ class AuditEvent(db.Model):
     after: Mapped[dict | None] = mapped_column(JSON)
     reason: Mapped[str | None] = mapped_column(String(200))
     address: Mapped[str | None] = mapped_column(String(64))
+    # The household the changed thing belongs to (a member, a measure, a report...), so a
+    # household's whole history and a supervisor's scope read one indexed column.
+    household_id: Mapped[int | None]  # no foreign key: the log outlives what it names

@@ -36,6 +36,8 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Changes when the password is reset or the account disabled, ending every open session.
     session_epoch: Mapped[int] = mapped_column(default=0)
+    # Set with a one-time password (a new account, a reset): nothing but changing it works.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
 
     town: Mapped[Town | None] = relationship()
     villages: Mapped[list[Village]] = relationship(secondary=supervisor_village)

@@ -7,6 +7,8 @@ which hold the rules and have no pages of their own. A page module registers its
 """
 
 from . import (  # noqa: F401 (their pages join bp)
+    accounts,
+    audit,
     cards,
     conflicts,
     coverage,

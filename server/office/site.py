@@ -1,5 +1,6 @@
 """What every office page shares: the blueprint, the access check, the navigation."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 
@@ -19,11 +20,13 @@ class NavEntry:
     endpoint: str
     label: object  # a lazy string, translated when the page is drawn
     roles: tuple[str, ...] = OFFICE_ROLES
+    # A finer test than the role, e.g. town supervisors but not village committees.
+    allowed: Callable[[object], bool] | None = None
 
 
-# The navigation, in order: the daily pages first, here in one list so their order does not
-# hang on import order; later page modules append their entries. Entries whose endpoint is
-# not registered (a feature not built yet) are left out when the page is drawn.
+# The navigation, in order: the daily pages first, then the registry's and the accounts'
+# tools. One list, so the order does not hang on import order; an entry whose endpoint is
+# not registered is left out when the page is drawn.
 NAV: list[NavEntry] = [
     NavEntry("office.overview", _("Overview")),
     NavEntry("office.households", _("Registry")),
@@ -34,6 +37,10 @@ NAV: list[NavEntry] = [
     NavEntry("office.conflicts", _("Conflicts")),
     NavEntry("office.reports_page", _("Self-reports")),
     NavEntry("office.cards_index", _("Door cards")),
+    NavEntry(
+        "office.accounts", _("Accounts"), allowed=access.can_manage_accounts
+    ),
+    NavEntry("office.audit_log", _("Log")),
 ]
 
 
@@ -64,7 +71,13 @@ def nav_entries() -> list[NavEntry]:
     if not current_user.is_authenticated:
         return []
     known = current_app.view_functions
-    return [e for e in NAV if e.endpoint in known and current_user.role in e.roles]
+    return [
+        e
+        for e in NAV
+        if e.endpoint in known
+        and current_user.role in e.roles
+        and (e.allowed is None or e.allowed(current_user))
+    ]
 
 
 @bp.app_context_processor

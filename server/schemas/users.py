@@ -18,6 +18,9 @@ class UserSchema(Schema):
     role = fields.String(dump_only=True, validate=validate.OneOf(ROLES))
     town_id = fields.Integer(dump_only=True, allow_none=True)
     villages = fields.List(fields.Nested(VillageRefSchema), dump_only=True)
+    # True after a one-time password: every other call answers 403 password_change_required
+    # until POST /api/password.
+    must_change_password = fields.Boolean(dump_only=True)
 
 
 class MeSchema(Schema):

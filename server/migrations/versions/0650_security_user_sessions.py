@@ -1,7 +1,7 @@
 """user sessions: a sign-in kept on the server, so sign-out ends it
 
 Revision ID: 0650
-Revises: 0610
+Revises: 0630
 Create Date: 2026-12-01 20:45:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0650'
-down_revision = '0610'
+down_revision = '0630'
 branch_labels = None
 depends_on = None
 
