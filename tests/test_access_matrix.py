@@ -95,6 +95,7 @@ def _fill_household(household: Household, cadre, n: int) -> Rows:
             "village_id": household.village_id,
             "town_id": household.village.town_id,
             "cadre_id": cadre.id,
+            "account_id": cadre.id,  # the cadre's account, as the accounts pages name it
         },
     )
 
@@ -141,6 +142,7 @@ FILL = (
     "village_id",
     "town_id",
     "cadre_id",
+    "account_id",
 )
 
 
