@@ -1,13 +1,10 @@
 """Support measures: the office sets and ends them, phones pull them, visits confirm them."""
 
-import re
-from pathlib import Path
-
 import pytest
 from sqlalchemy import func, select
 
 from server.extensions import db
-from server.models import MEASURE_KINDS, AuditEvent, SupportMeasure, Visit
+from server.models import AuditEvent, SupportMeasure, Visit
 from tests.syncdata import results, visit
 from tests.test_coverage import _form_token
 from tests.test_sync import pull_all
@@ -115,12 +112,6 @@ def test_the_supervisors_household_page_shows_measures_and_what_visits_saw(world
     assert "低保" in page and "3,600.00 元/年" in page and "至今" in page
     assert "临时救助" in page and "2026-04-30" in page
     assert "落实的帮扶措施" in page
-
-
-def test_the_phone_knows_the_same_measure_kinds_in_the_same_order():
-    source = (Path(__file__).resolve().parents[1] / "pwa" / "model.js").read_text()
-    listed = source.split("export const MEASURES = [", 1)[1].split("];", 1)[0]
-    assert re.findall(r"'(\w+)'", listed) == list(MEASURE_KINDS)
 
 
 def form_post(client, url: str, household_id: int, **form):
