@@ -232,9 +232,8 @@ async function signOut() {
 
 // ---------------------------------------------------------------- service worker
 
-// What keeps the app from working offline on this browser, said on screen (a cadre never
-// reads the console): records made here would be lost with the page, or the app not open
-// at all without a network. -> an i18n key, or null.
+// What keeps the app from opening with no network on this browser, said on screen (a cadre
+// never reads the console; records are still kept and sent online). -> an i18n key, or null.
 function offlineProblem() {
   if (!window.isSecureContext) return 'offline.insecure';
   if (!('serviceWorker' in navigator) || typeof caches === 'undefined') return 'offline.noWorker';
