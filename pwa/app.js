@@ -118,7 +118,12 @@ async function renderChrome() {
   ].filter(Boolean);
   const quiet = ctx.syncing ? t('pill.syncing') : t(failed ? 'pill.failed' : 'pill.synced');
   const words = [ctx.online() ? null : t('pill.offline'), ...(counts.length ? counts : [quiet])];
-  pill.textContent = words.filter(Boolean).join(' · ');
+  // Each part whole on its line: on a narrow phone the pill breaks between parts only.
+  pill.replaceChildren(...words.filter(Boolean).flatMap((word, i) => {
+    const part = document.createElement('span');
+    part.textContent = word;
+    return i ? [' · ', part] : [part];
+  }));
   const banner = $('banner');
   banner.hidden = !ctx.session.expired;
   if (ctx.session.expired) {
