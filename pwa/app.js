@@ -120,7 +120,12 @@ async function renderChrome() {
   ].filter(Boolean);
   const quiet = ctx.syncing ? t('pill.syncing') : t(failed ? 'pill.failed' : 'pill.synced');
   const words = [ctx.online() ? null : t('pill.offline'), ...(counts.length ? counts : [quiet])];
-  pill.textContent = words.filter(Boolean).join(' · ');
+  // Each part whole on its line: on a narrow phone the pill breaks between parts only.
+  pill.replaceChildren(...words.filter(Boolean).flatMap((word, i) => {
+    const part = document.createElement('span');
+    part.textContent = word;
+    return i ? [' · ', part] : [part];
+  }));
   const banner = $('banner');
   banner.hidden = !ctx.session.expired;
   if (ctx.session.expired) {
@@ -234,9 +239,8 @@ async function signOut() {
 
 // ---------------------------------------------------------------- service worker
 
-// What keeps the app from working offline on this browser, said on screen (a cadre never
-// reads the console): records made here would be lost with the page, or the app not open
-// at all without a network. -> an i18n key, or null.
+// What keeps the app from opening with no network on this browser, said on screen (a cadre
+// never reads the console; records are still kept and sent online). -> an i18n key, or null.
 function offlineProblem() {
   if (!window.isSecureContext) return 'offline.insecure';
   if (!('serviceWorker' in navigator) || typeof caches === 'undefined') return 'offline.noWorker';

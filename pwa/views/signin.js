@@ -13,6 +13,14 @@ export async function waitingNotices(exceptUserId = null) {
     t('queue.waitingFor', { name: w.user?.display_name || `#${w.userId}`, records: w.records, photos: w.photos })));
 }
 
+// Why signing in failed, in the cadre's words (never the browser's or the server's English).
+function signInFailure(err) {
+  if (!(err instanceof api.ApiError)) return t('signin.offline');
+  if (err.status === 429) return t('signin.throttled');
+  if (api.isTransient(err)) return t('signin.serverError');
+  return t('signin.wrong');
+}
+
 export async function signinView(root, ctx) {
   const stored = await getMeta('session');
   const previous = stored?.user;
@@ -40,9 +48,7 @@ export async function signinView(root, ctx) {
       }
       await ctx.signedIn(answer);
     } catch (err) {
-      error.textContent = err instanceof api.ApiError
-        ? (err.status === 401 ? t('signin.wrong') : err.status === 429 ? t('signin.throttled') : t('signin.serverError'))
-        : t('signin.offline');
+      error.textContent = signInFailure(err);
       error.hidden = false;
     } finally {
       submit.disabled = false;
