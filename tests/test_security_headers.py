@@ -31,6 +31,8 @@ def _page_urls(app, world, token, report) -> dict[str, str]:
         "village_id": world.chengzi.id,
         "town_id": world.town.id,
         "report_id": report.id,
+        "account_id": world.users["chengzi_cadre"].id,
+        "cadre_id": world.users["chengzi_cadre"].id,
         "token": token,
         "what": "coverage",
         "fmt": "csv",

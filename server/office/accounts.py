@@ -12,7 +12,6 @@ from ..auth import check_form_csrf
 from ..coverage import labels as coverage_labels
 from ..coverage import stats
 from ..coverage.periods import current_month, local_zone
-from ..errors import ApiError
 from ..extensions import db
 from ..models import (
     Assignment,
@@ -27,6 +26,7 @@ from ..models import (
 from . import audit_labels
 from .audit import names_for as audit_names
 from .site import bp, office_page
+from .web import after_arg
 
 PAGE_SIZE = 50
 HISTORY_SIZE = 20  # an account's latest changes; the log holds them all
@@ -57,7 +57,7 @@ def accounts_list():
     village_id = request.args.get("village") or ""
     if village_id:
         query = _of_village(query, village_id)
-    after = _after()
+    after = after_arg()
     if after is not None:
         query = query.where(User.id > after)
     rows = db.session.scalars(query.order_by(User.id).limit(PAGE_SIZE + 1)).all()
@@ -76,13 +76,6 @@ def accounts_list():
         villages=db.session.scalars(access.villages(current_user)).all(),
         next_url=next_url,
     )
-
-
-def _after() -> int | None:
-    try:
-        return pagination.decode(request.args.get("after"))
-    except ApiError:
-        return None
 
 
 def _of_kind(query, kind: str):
