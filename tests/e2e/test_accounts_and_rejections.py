@@ -117,8 +117,8 @@ def test_a_refusal_is_explained_in_chinese_with_the_server_words_kept(phone):
     expect(notice).to_contain_text("有些内容不符合要求")
     line = notice.locator("li")
     expect(line).to_have_count(1)
-    # Said from the server's stable code (out_of_range), in the phone's own words.
-    expect(line).to_contain_text("第 1 种作物 · 面积（亩）：超出允许的范围，请检查")
+    # Said from the server's stable code (too_large), in the phone's own words.
+    expect(line).to_contain_text("第 1 种作物 · 面积（亩）：数值太大，请检查")
     # The server's own (English) words stay as the detail, for a supervisor on the phone.
     expect(line.locator(".detail")).to_have_text(
         "Must be greater than or equal to 0 and less than or equal to 100000."
