@@ -229,7 +229,7 @@ class RegistryWriter:
         found = []
         for ref in plan.cadres:
             try:
-                found.append(self.directory.find_cadre(town, ref))
+                found.append(self.directory.find_cadre(town, ref, not self.scope.restricted))
             except RowProblem as exc:
                 name = "cadre_phone" if ref.phone and "cadre_phone" in self.labels else "cadre_name"
                 errors.append(self._error(plan, ref.row, name, exc.reason))
@@ -301,7 +301,7 @@ class RegistryWriter:
         ids = []
         for cadre in item.cadres:
             if isinstance(cadre, NewCadre):
-                cadre = self.directory.find_cadre(cadre.town, _ref(cadre))
+                cadre = self.directory.find_cadre(cadre.town, _ref(cadre), True)
             if cadre not in ids:
                 ids.append(cadre)
         return ids
