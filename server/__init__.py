@@ -14,6 +14,7 @@ from . import (
     errors,
     households,
     importer,
+    jobs,
     measures,
     office,
     openapi,
@@ -49,6 +50,7 @@ def create_app(test_config=None) -> Flask:
     for blueprint in (selfreport_api.bp, selfreport_public.bp, selfreport_staff.bp):
         app.register_blueprint(blueprint)
     register_commands(app)
+    jobs.init_app(app)
     app.after_request(_security_headers)
     return app
 

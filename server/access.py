@@ -9,7 +9,17 @@ from sqlalchemy import Select, false, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from .extensions import db
-from .models import Assignment, Household, Member, Photo, SelfReport, User, Village, Visit
+from .models import (
+    Assignment,
+    Household,
+    ImportJob,
+    Member,
+    Photo,
+    SelfReport,
+    User,
+    Village,
+    Visit,
+)
 
 
 def active_assignments():
@@ -145,3 +155,10 @@ def can_manage_links(user: User) -> bool:
 def require(allowed: bool) -> None:
     if not allowed:
         abort(403)
+
+
+def import_job_condition(user: User) -> ColumnElement[bool]:
+    """Import jobs: admins see every one, others their own (the file holds ID numbers)."""
+    if user.role == "admin":
+        return true()
+    return ImportJob.created_by_id == user.id

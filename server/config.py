@@ -33,6 +33,11 @@ DEFAULTS = {
     "PAGE_SIZE_DEFAULT": 50,
     "PAGE_SIZE_MAX": 200,
     "IMPORT_MAX_ROWS": 500_000,
+    # Background jobs (server/jobs.py): a SQLite queue file (None: in the instance folder),
+    # or Redis when a URL is set; immediate runs each job where it is enqueued (unit tests).
+    "QUEUE_FILE": None,
+    "REDIS_URL": None,
+    "JOBS_IMMEDIATE": False,
     # The site's public address, printed in door-card QR codes (https://zoufang.example.cn).
     "PUBLIC_BASE_URL": None,
     # Household self-report page: [requests, window seconds] per address, reports per link.

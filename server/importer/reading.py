@@ -15,6 +15,7 @@ import unicodedata
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import BinaryIO
@@ -128,13 +129,20 @@ def rows_of(source: Source):
 # -- the header row ---------------------------------------------------------------------------
 
 
+@dataclass
+class Header:
+    indexes: dict[int, str]  # column index -> field
+    labels: dict[str, str]  # field -> the header as the file writes it
+    unknown: list[str]  # headers the importer does not know: their data is not read
+    cells: list  # the header row as it is
+
+
 def _header_fields(cells) -> dict[int, str]:
     return {i: field for i, cell in enumerate(cells) if (field := field_for(cell))}
 
 
-def find_header(rows) -> tuple[dict[int, str], dict[str, str], list[str]]:
-    """The column index of each known field, each field's header as the file writes it, and
-    the headers the importer does not know (named as a warning: their data is not read)."""
+def find_header(rows) -> Header:
+    """The header row, found among the first rows; the rows iterator is left after it."""
     first_seen = None
     for number, cells in rows:
         found = _header_fields(cells)
@@ -148,7 +156,7 @@ def find_header(rows) -> tuple[dict[int, str], dict[str, str], list[str]]:
     return _checked_header(_header_fields(first_seen), first_seen)
 
 
-def _checked_header(found: dict[int, str], cells) -> tuple[dict, dict, list[str]]:
+def _checked_header(found: dict[int, str], cells) -> Header:
     labels: dict[str, str] = {}
     for index, field in found.items():
         if field in labels:
@@ -167,7 +175,7 @@ def _checked_header(found: dict[int, str], cells) -> tuple[dict, dict, list[str]
         for index, cell in enumerate(cells)
         if index not in found and (header := text_of(cell)) is not None
     ]
-    return found, labels, unknown
+    return Header(found, labels, unknown, list(cells))
 
 
 # -- the scratch database ---------------------------------------------------------------------
@@ -219,8 +227,9 @@ def stage(source: Source, max_rows: int, reading=None) -> Staging:
     `reading(rows_read)` is told of progress now and then: the total is not known yet.
     """
     with rows_of(source) as rows:
-        indexes, labels, unknown = find_header(rows)
-        staging = Staging(labels, unknown)
+        header = find_header(rows)
+        indexes, labels = header.indexes, header.labels
+        staging = Staging(labels, header.unknown)
         batch = []
         for number, cells in rows:
             values = {
