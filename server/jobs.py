@@ -75,5 +75,9 @@ def worker(workers: int):
     """Run queued jobs until stopped (Ctrl-C, SIGTERM)."""
     if huey.immediate:
         raise click.ClickException("ZOUFANG_JOBS_IMMEDIATE is set: jobs run where enqueued.")
-    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=False)
+    # An idle worker looks at the queue at least every second (huey's default backs off to
+    # ten): someone is watching the page of the job just uploaded.
+    consumer = huey.create_consumer(
+        workers=workers, worker_type="thread", periodic=False, max_delay=1.0
+    )
     consumer.run()

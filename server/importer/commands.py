@@ -1,5 +1,6 @@
 """`flask import households FILE` and `flask import template OUT.xlsx`."""
 
+import sys
 import time
 from pathlib import Path
 
@@ -24,7 +25,7 @@ LOG_EVERY_SECONDS = 30  # ...and at least this often
 
 
 def on_terminal() -> bool:
-    return click.get_text_stream("stderr").isatty()
+    return sys.stderr.isatty()
 
 
 class ProgressBar:
