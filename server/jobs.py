@@ -46,7 +46,9 @@ def init_app(app: Flask) -> None:
     _app = app
     app.cli.add_command(jobs_cli)
     config = app.config
-    if config["REDIS_URL"]:
+    if config["JOBS_IMMEDIATE"]:
+        Queue.configured = None
+    elif config["REDIS_URL"]:
         Queue.configured = RedisStorage(QUEUE_NAME, url=config["REDIS_URL"])
     else:
         filename = config["QUEUE_FILE"] or str(Path(app.instance_path) / "queue.sqlite3")

@@ -97,11 +97,12 @@ def test_a_clerk_checks_downloads_the_errors_and_applies_a_registry(office, tmp_
     page.fill("input[name=username]", "town_supervisor")
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
-    page.click("nav >> text=导入")
+    page.goto("/office/import")
     expect(page.locator("h1")).to_have_text("导入户籍")
+    expect(page.locator("nav a[aria-current=page]")).to_have_text("导入")
 
     page.set_input_files("input[name=file]", str(registry(tmp_path / "户籍.xlsx")))
-    page.click("text=上传并检查")
+    page.click("button:has-text('上传并检查')")
     # The check runs on the worker; the page shows its progress, then its result.
     expect(page.locator(".progress progress")).to_be_visible()
     expect(page.locator(".job-state")).to_have_attribute("data-state", "checked", timeout=120_000)
@@ -122,7 +123,7 @@ def test_a_clerk_checks_downloads_the_errors_and_applies_a_registry(office, tmp_
     assert list(lines[0][1:-1]) == HEADER
     assert [(line[0], line[1]) for line in lines[1:]] == [(12, "E00010"), (22, "E00020")]
 
-    page.click("text=确认导入")
+    page.click("button:has-text('确认导入')")
     expect(page.locator(".progress")).to_be_visible()
     expect(page.locator(".job-state")).to_have_attribute("data-state", "applied", timeout=180_000)
     expect(page.locator("[data-count=households_created]").first).to_have_text(str(HOUSEHOLDS - 2))
