@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from flask_babel import lazy_gettext as _
-from python_calamine import CalamineError, CalamineWorkbook
+from python_calamine_plus import CalamineError, CalamineWorkbook
 
 from .columns import BY_FIELD, REQUIRED, field_for
 from .errors import ImportFileError, RowError
@@ -68,22 +68,25 @@ def opened(source: Source) -> BinaryIO:
 @contextmanager
 def _xlsx_rows(source: Source):
     # calamine (Rust) parses a sheet several times faster than openpyxl, which spent half of
-    # a county import's CPU; a file object, not a name, so an upload needs no .xlsx suffix.
+    # a county import's CPU, and this fork of it streams the rows without holding the sheet;
+    # a file object, not a name, so an upload needs no .xlsx suffix.
     with opened(source) as handle:
         try:
             workbook = CalamineWorkbook.from_filelike(handle)
-            sheet = workbook.get_sheet_by_index(0)
-            rows = sheet.iter_rows()
+            rows = iter(workbook.stream_sheet_by_index(0))
         except (CalamineError, zipfile.BadZipFile, IndexError, ValueError, OSError) as exc:
             reason = str(exc)
             raise ImportFileError(_("The file cannot be read: %(reason)s", reason=reason)) from exc
-        yield _numbered(rows, sheet.start)
+        try:
+            yield _numbered(rows)
+        finally:
+            workbook.close()
 
 
-def _numbered(rows, start) -> Iterator[tuple[int, list]]:
-    """Rows with the number the spreadsheet shows: calamine starts at the first used row."""
-    first = (start[0] if start else 0) + 1
-    for number, cells in enumerate(rows, start=first):
+def _numbered(rows) -> Iterator[tuple[int, list]]:
+    """Rows with the number the spreadsheet shows (every row from the first, blank ones
+    too); calamine gives a missing cell as ''."""
+    for number, cells in enumerate(rows, start=1):
         yield number, [None if cell == "" else cell for cell in cells]
 
 
