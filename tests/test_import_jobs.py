@@ -250,3 +250,17 @@ def test_a_real_worker_runs_the_check_and_the_import(world, login, real_queue):
     assert 'http-equiv="refresh"' not in client.get(f"/office/import/{job.id}").get_data(
         as_text=True
     )
+
+
+def test_a_gbk_csv_upload_is_checked_and_its_refused_rows_download(world, login, tmp_path):
+    from tests.test_import import write_csv
+
+    path = write_csv(tmp_path / "户籍.csv", rows_with_bad_ones(), encoding="gbk")
+    client = login("town_supervisor")
+    upload_page(client, path.read_bytes(), name="户籍.csv")
+    job = latest_job()
+    assert job.state == "checked" and job.check_counts["households_rejected"] == 2
+    sheet = load_workbook(io.BytesIO(client.get(f"/office/import/{job.id}/errors.xlsx").data))
+    lines = list(sheet.active.iter_rows(values_only=True))
+    assert [line[1] for line in lines[1:]] == ["X001", "X001", "X002"]
+    assert lines[2][3] == "甲"  # the file's own text, read as GBK
