@@ -6,7 +6,7 @@ which hold the rules and have no pages of their own. A page module registers its
 `bp` with `@office_page` and, when it belongs in the navigation, adds an entry to `NAV`.
 """
 
-from . import imports  # noqa: E402, F401 (its pages join bp)
+from . import imports  # noqa: F401 (its pages join bp)
 from .site import NAV, NavEntry, bp, office_page
 
 __all__ = ["NAV", "NavEntry", "bp", "office_page"]
