@@ -29,10 +29,12 @@ browser:
 	@command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk)
 
+# The job worker (registry imports) runs beside the web server and stops with it.
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed --if-empty
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	$(BIN)/flask jobs worker & trap 'kill $$!' EXIT INT TERM; \
+	  $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .

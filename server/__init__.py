@@ -13,6 +13,7 @@ from . import (
     errors,
     households,
     importer,
+    jobs,
     measures,
     office,
     openapi,
@@ -53,6 +54,7 @@ def create_app(test_config=None) -> Flask:
     for blueprint in (selfreport_api.bp, selfreport_public.bp):
         app.register_blueprint(blueprint)
     register_commands(app)
+    jobs.init_app(app)
     security.register(app)
     return app
 

@@ -17,6 +17,7 @@ from .models import (
     DataConflict,
     Household,
     HouseholdLink,
+    ImportJob,
     Member,
     NeedsAction,
     Photo,
@@ -288,3 +289,10 @@ def can_manage_links(user: User) -> bool:
 def require(allowed: bool) -> None:
     if not allowed:
         abort(403)
+
+
+def import_job_condition(user: User) -> ColumnElement[bool]:
+    """Import jobs: admins see every one, others their own (the file holds ID numbers)."""
+    if user.role == "admin":
+        return true()
+    return ImportJob.created_by_id == user.id

@@ -40,6 +40,11 @@ DEFAULTS = {
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are believed
     # (0: none, the connection's own address is the client's).
     "TRUSTED_PROXIES": 0,
+    # Background jobs (server/jobs.py): a SQLite queue file (None: in the instance folder),
+    # or Redis when a URL is set; immediate runs each job where it is enqueued (unit tests).
+    "QUEUE_FILE": None,
+    "REDIS_URL": None,
+    "JOBS_IMMEDIATE": False,
     # The site's public address, printed in door-card QR codes (https://zoufang.example.cn).
     "PUBLIC_BASE_URL": None,
     # Household self-report page: [requests, window seconds] per address, reports per link.

@@ -12,6 +12,7 @@ from sqlalchemy import or_, select, union_all
 from sqlalchemy.orm import selectinload
 
 from . import access, audit, coverage, idcard, pagination
+from .coverage.periods import local_today
 from .errors import ApiError, json_body
 from .extensions import db
 from .models import Assignment, Household, Member, User, utcnow
@@ -228,7 +229,7 @@ def new_household(data: dict) -> Household:
             409, "conflict", "A household with this code exists.", {"code": ["Already used."]}
         )
     members = data.pop("members")
-    household = Household(**data)
+    household = Household(**data, entered_on=local_today())
     db.session.add(household)
     for position, member in enumerate(members):
         _add_member(household, member, position)

@@ -69,6 +69,8 @@ def app_config(url, instance) -> dict:
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": url,
         "INSTANCE_PATH": str(instance),
+        # Jobs run where they are enqueued; tests/test_import_jobs.py also runs a real worker.
+        "JOBS_IMMEDIATE": True,
     }
 
 

@@ -155,7 +155,7 @@ def test_migration_gives_older_events_their_household(tmp_path):
     with fresh_database(tmp_path) as url:
         app = create_app(app_config(url, tmp_path / "instance"))
         with app.app_context():
-            upgrade(revision="0500")
+            upgrade(revision="0620")
             village = Village(town=Town(name="太河镇"), name="城子村")
             household = Household(code="H1", village=village, head_name="户主", klass="B")
             household.members = [

@@ -173,9 +173,12 @@ def count_visited(month: int, village_id: int, klass: str, step: int) -> None:
     )
 
 
-def household_changed(household: Household, before: dict, reason: str | None = None) -> None:
-    """After a registry edit: record a class change, and move the current month's row to the
-    household's new class or village (past months keep what was in force then)."""
+def household_changed(
+    household: Household, before: dict, reason: str | None = None, actor=None
+) -> None:
+    """After a registry edit or an import: record a class change, and move the current
+    month's row to the household's new class or village (past months keep what was in force
+    then). `actor`: who made it, when not the signed-in user (an import in the background)."""
     if before.get("klass") not in (None, household.klass):
         db.session.add(
             KlassChange(
@@ -183,7 +186,7 @@ def household_changed(household: Household, before: dict, reason: str | None = N
                 klass_from=before["klass"],
                 klass_to=household.klass,
                 changed_at=utcnow(),
-                changed_by_id=_actor_id(),
+                changed_by_id=actor.id if actor is not None else _actor_id(),
                 reason=reason,
             )
         )

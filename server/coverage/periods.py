@@ -6,7 +6,7 @@ day, local time, falls inside it.
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -17,6 +17,10 @@ _YEAR = re.compile(r"^(\d{4})$")
 
 def local_zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def local_today() -> date:
+    return datetime.now(UTC).astimezone(local_zone()).date()
 
 
 def month_key(moment: datetime, zone: ZoneInfo) -> int:

@@ -207,7 +207,12 @@ def _facts(scope, period: Period, now, villages: list[int], household_ids: set[i
         Household.village_id.in_(villages) if villages else false(),
         one_of(Household.id, sorted(household_ids)) if household_ids else false(),
     )
-    condition = (Household.active.is_(True), Household.village_id.in_(list(rhythms)), wanted)
+    condition = (
+        Household.active.is_(True),
+        Household.village_id.in_(list(rhythms)),
+        stats.entered_by(period),
+        wanted,
+    )
     facts = {}
     for household_id, village_id, klass, overdue in db.session.execute(
         select(

@@ -160,20 +160,38 @@ def _cutoffs(rhythm: dict, moment: datetime) -> dict:
 
 
 def overdue_condition(period: Period, now: datetime, rhythm: dict) -> ColumnElement[bool]:
-    """No visit within the class rhythm before the judging moment (see Period.moment)."""
+    """No visit within the class rhythm before the judging moment (see Period.moment), and
+    in the registry for longer than that rhythm."""
     moment = period.moment(now)
     cutoffs = _cutoffs(rhythm, moment)
     if moment >= now:
         visited_lately = or_(
             *[and_(Household.klass == k, Household.last_visit_at >= cutoffs[k]) for k in KLASSES]
         )
-        return or_(Household.last_visit_at.is_(None), ~visited_lately)
-    recent = exists().where(
-        Visit.household_id == Household.id,
-        Visit.visited_at >= case(*[(Household.klass == k, cutoffs[k]) for k in KLASSES]),
-        Visit.visited_at < moment,
+        late = or_(Household.last_visit_at.is_(None), ~visited_lately)
+    else:
+        late = ~exists().where(
+            Visit.household_id == Household.id,
+            Visit.visited_at >= case(*[(Household.klass == k, cutoffs[k]) for k in KLASSES]),
+            Visit.visited_at < moment,
+        )
+    return and_(late, _entered_before(cutoffs, period))
+
+
+def _entered_before(cutoffs: dict, period: Period) -> ColumnElement[bool]:
+    """A household's entry into the registry counts as a visit on that day: its first visit
+    is due one rhythm later, so no month before it entered finds it overdue."""
+    days = {k: cutoffs[k].astimezone(period.zone).date() for k in KLASSES}
+    return or_(
+        Household.entered_on.is_(None),
+        *[and_(Household.klass == k, Household.entered_on < days[k]) for k in KLASSES],
     )
-    return ~recent
+
+
+def entered_by(period: Period) -> ColumnElement[bool]:
+    """Households in the registry before the period ended: the ones it counts."""
+    last_day = (period.end - timedelta(seconds=1)).astimezone(period.zone).date()
+    return or_(Household.entered_on.is_(None), Household.entered_on <= last_day)
 
 
 def klass_overrides(scope: Scope, period: Period, now: datetime) -> dict[int, str]:
@@ -213,7 +231,7 @@ def _grid_rows(scope: Scope, period, now, overrides):
             func.count(),
             func.sum(case((scope.overdue(period, now), 1), else_=0)),
         )
-        .where(scope.condition(), _not_overridden(overrides))
+        .where(scope.condition(), entered_by(period), _not_overridden(overrides))
         .group_by(Household.village_id, Household.klass)
     )
     return db.session.execute(query).all()
@@ -233,20 +251,19 @@ def _overridden_facts(scope: Scope, overrides, period, now):
     rhythms = scope.rhythm_of_village()
     rows = db.session.execute(
         select(
-            Household.id, Household.village_id, case((_visited_in(period), 1), else_=0), last_before
-        ).where(Household.id.in_(list(overrides)), scope.condition())
+            Household.id,
+            Household.village_id,
+            case((_visited_in(period), 1), else_=0),
+            last_before,
+            Household.entered_on,
+        ).where(Household.id.in_(list(overrides)), scope.condition(), entered_by(period))
     ).all()
     facts = []
-    for household_id, village_id, visited, last in rows:
-        days = rhythms[village_id][overrides[household_id]]
-        facts.append(
-            (
-                household_id,
-                village_id,
-                visited,
-                last is None or last < moment - timedelta(days=days),
-            )
-        )
+    for household_id, village_id, visited, last, entered_on in rows:
+        cutoff = moment - timedelta(days=rhythms[village_id][overrides[household_id]])
+        new = entered_on is not None and entered_on >= cutoff.astimezone(period.zone).date()
+        late = (last is None or last < cutoff) and not new
+        facts.append((household_id, village_id, visited, late))
     return facts
 
 

@@ -37,7 +37,7 @@ COLUMNS = (
     Column(
         "village",
         "村",
-        ("village", "行政村", "村名"),
+        ("village", "行政村", "村名", "村庄", "所在村"),
         True,
         _("Village; a new name creates the village in the town."),
         "城子村",
@@ -53,7 +53,7 @@ COLUMNS = (
     Column(
         "member_name",
         "成员姓名",
-        ("member_name", "name", "姓名"),
+        ("member_name", "name", "姓名", "家庭成员姓名"),
         True,
         _("This member's name."),
         "张建国",
@@ -61,7 +61,7 @@ COLUMNS = (
     Column(
         "id_number",
         "身份证号",
-        ("id_number", "身份证号码", "证件号码", "身份证"),
+        ("id_number", "身份证号码", "证件号码", "身份证", "证件号", "公民身份号码"),
         True,
         _("18-character resident ID number, stored as text (not as a number)."),
         "370302196307150215",
@@ -69,7 +69,7 @@ COLUMNS = (
     Column(
         "relation",
         "与户主关系",
-        ("relation", "关系"),
+        ("relation", "关系", "与户主的关系", "家庭关系"),
         True,
         _("Relation to the head: exactly one row per household says 户主."),
         "户主",
@@ -93,7 +93,7 @@ COLUMNS = (
     Column(
         "health",
         "健康状况",
-        ("health",),
+        ("health", "健康状态"),
         False,
         _("Health, e.g. 健康, 长期慢性病, 大病, 残疾."),
         "健康",
@@ -109,7 +109,7 @@ COLUMNS = (
     Column(
         "klass",
         "类别",
-        ("klass", "class", "category", "分类", "户类别"),
+        ("klass", "class", "category", "分类", "户类别", "户类型"),
         True,
         _("Household class A, B, C or D, the same on every row of the household."),
         "B",
@@ -117,7 +117,7 @@ COLUMNS = (
     Column(
         "phone",
         "联系电话",
-        ("phone", "电话", "手机号"),
+        ("phone", "电话", "手机号", "手机", "手机号码", "电话号码", "户主电话", "联系方式"),
         False,
         _("Household phone; the head's row is used first."),
         "13800000001",
@@ -125,7 +125,7 @@ COLUMNS = (
     Column(
         "cadre_name",
         "帮扶干部",
-        ("cadre_name", "cadre", "帮扶责任人"),
+        ("cadre_name", "cadre", "帮扶责任人", "帮扶人", "责任人", "帮扶干部姓名", "帮扶责任人姓名"),
         False,
         _(
             "Responsible cadre. Several names across a household's rows assign several cadres; "
@@ -136,7 +136,16 @@ COLUMNS = (
     Column(
         "cadre_phone",
         "干部电话",
-        ("cadre_phone", "帮扶干部电话", "帮扶责任人电话"),
+        (
+            "cadre_phone",
+            "帮扶干部电话",
+            "帮扶责任人电话",
+            "帮扶人电话",
+            "责任人电话",
+            "干部手机号",
+            "帮扶人手机号",
+            "责任人手机号",
+        ),
         False,
         _(
             "Cadre's mobile phone: finds the cadre's account, or becomes the user name of a new "

@@ -1,5 +1,6 @@
 """`flask import households FILE` and `flask import template OUT.xlsx`."""
 
+import sys
 import time
 from pathlib import Path
 
@@ -19,6 +20,12 @@ from .template import template_bytes
 import_cli = AppGroup("import", help="Import data.")
 
 PROGRESS_MIN_ROWS = 2000  # below this the import is over before a bar helps
+LOG_STEP_PERCENT = 10  # a log file gets a line at each tenth of the rows...
+LOG_EVERY_SECONDS = 30  # ...and at least this often
+
+
+def on_terminal() -> bool:
+    return sys.stderr.isatty()
 
 
 class ProgressBar:
@@ -39,6 +46,7 @@ class ProgressBar:
         self.done = done
 
     def close(self) -> None:
+        self.counter.close()
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
 
@@ -50,7 +58,7 @@ class ReadingCounter:
         self.label, self.shown = label, False
 
     def __call__(self, rows: int) -> None:
-        if rows >= PROGRESS_MIN_ROWS and click.get_text_stream("stderr").isatty():
+        if rows >= PROGRESS_MIN_ROWS and on_terminal():
             click.echo(f"\r{self.label} {rows}", nl=False, err=True)
             self.shown = True
 
@@ -58,6 +66,42 @@ class ReadingCounter:
         if self.shown:
             click.echo("", err=True)
             self.shown = False
+
+
+class ProgressLog:
+    """Progress as whole lines, for a log file: a bar rewritten in place would be one
+    unreadable line there (or nothing at all, as click leaves it out when not a terminal)."""
+
+    def __init__(self):
+        self.step, self.logged_at = -1, time.monotonic()
+
+    def reading(self, rows: int) -> None:
+        if rows >= PROGRESS_MIN_ROWS and self._due():
+            self._line(gettext("Rows read: %(rows)s", rows=rows))
+
+    def __call__(self, done: int, total: int) -> None:
+        if total < PROGRESS_MIN_ROWS:
+            return
+        step = done * 100 // total // LOG_STEP_PERCENT
+        if step > self.step or self._due():
+            self.step = step
+            text = gettext(
+                "Imported %(done)s of %(total)s rows (%(percent)s%%)",
+                done=done,
+                total=total,
+                percent=done * 100 // total,
+            )
+            self._line(text)
+
+    def _due(self) -> bool:
+        return time.monotonic() - self.logged_at >= LOG_EVERY_SECONDS
+
+    def _line(self, text: str) -> None:
+        self.logged_at = time.monotonic()
+        click.echo(f"{time.strftime('%H:%M:%S')} {text}", err=True)
+
+    def close(self) -> None:
+        pass
 
 
 def summary_lines(report: ImportReport) -> list[str]:
@@ -108,6 +152,17 @@ def error_lines(report: ImportReport) -> list[str]:
     return lines
 
 
+def warn_unknown_columns(headers: list[str]) -> None:
+    click.echo(unknown_columns_warning(headers), err=True)
+
+
+def unknown_columns_warning(headers: list[str]) -> str:
+    return gettext(
+        "Warning: these columns are not known and will not be imported: %(columns)s",
+        columns="、".join(headers),
+    )
+
+
 @import_cli.command("households")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--town", help="Town to import into (default: the only town, or the 镇 column).")
@@ -117,16 +172,24 @@ def import_households(file: Path, town: str | None, dry_run: bool):
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         click.echo(gettext("Reading %(file)s…", file=file.name), err=True)
         started = time.monotonic()
-        counter = ReadingCounter(gettext("Rows read:"))
-        bar = ProgressBar(gettext("Importing"), counter)
+        if on_terminal():
+            counter = ReadingCounter(gettext("Rows read:"))
+            bar = ProgressBar(gettext("Importing"), counter)
+        else:
+            bar = ProgressLog()
+            counter = bar.reading
         try:
             report = import_file(
-                file, town_name=town, progress=bar, reading=counter, dry_run=dry_run
+                file,
+                town_name=town,
+                progress=bar,
+                reading=counter,
+                dry_run=dry_run,
+                unknown_columns=warn_unknown_columns,
             )
         except ImportFileError as exc:
             raise click.ClickException(str(exc.message)) from exc
         finally:
-            counter.close()
             bar.close()
             db.session.rollback()
         if dry_run:

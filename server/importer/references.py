@@ -97,10 +97,14 @@ class Directory:
     def default_town(self) -> str | None:
         return next(iter(self.towns)) if len(self.towns) == 1 else None
 
-    def find_cadre(self, town: str, ref: CadreRef) -> int | NewCadre:
-        """The cadre's account id by phone, else by name in the town, else a cadre to create."""
+    def find_cadre(self, town: str, ref: CadreRef, any_town: bool = False) -> int | NewCadre:
+        """The cadre's account id by phone, else by name in the town, else a cadre to create.
+
+        `any_town`: a county import, where one cadre may serve households in several towns,
+        so a phone finds the cadre whichever town their account belongs to. A town's own
+        import keeps to the town's cadres, as assigning in the app does."""
         if ref.phone:
-            found = self._cadre_by_phone(town, ref.phone)
+            found = self._cadre_by_phone(town, ref.phone, any_town)
             if found is not None:
                 return found
         named = self.cadre_names.get((town, ref.name), []) if ref.name else []
@@ -116,13 +120,13 @@ class Directory:
             raise RowProblem(_("a new cadre needs a name"))
         return self.pending.setdefault(ref.phone, NewCadre(town, ref.name, ref.phone))
 
-    def _cadre_by_phone(self, town: str, phone: str) -> int | NewCadre | None:
+    def _cadre_by_phone(self, town: str, phone: str, any_town: bool) -> int | NewCadre | None:
         accounts = self.phones.get(phone, [])
         for user_id, role, user_town in accounts:
-            if role == "cadre" and user_town == town:
+            if role == "cadre" and (user_town == town or any_town):
                 return user_id
         pending = self.pending.get(phone)
-        if pending is not None and pending.town == town:
+        if pending is not None and (pending.town == town or any_town):
             return pending
         if pending is not None or any(role == "cadre" for _id, role, _town in accounts):
             raise RowProblem(_("this phone is a cadre's of another town"))

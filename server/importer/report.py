@@ -1,6 +1,7 @@
 """What an import did: counts, and the rows it refused."""
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .errors import RowError
@@ -28,8 +29,14 @@ class ImportReport:
     dry_run: bool = False
     errors: list[RowError] = field(default_factory=list)
     errors_omitted: int = 0
+    # Headers the importer does not know: their columns were not read.
+    unknown_columns: list[str] = field(default_factory=list)
+    # Handed every refused row, past the cap (an import job keeps them all).
+    sink: Callable[[list[RowError]], None] | None = field(default=None, repr=False)
 
     def add_errors(self, errors: list[RowError]) -> None:
+        if self.sink is not None and errors:
+            self.sink(errors)
         room = MAX_REPORTED_ERRORS - len(self.errors)
         self.errors.extend(errors[: max(room, 0)])
         self.errors_omitted += max(len(errors) - max(room, 0), 0)

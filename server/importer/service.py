@@ -3,12 +3,11 @@
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from pathlib import Path
-from tempfile import TemporaryDirectory
 
 from flask import current_app
 
 from ..models import User
-from .reading import stage
+from .reading import Source, stage
 from .references import Directory, check_town_choice, scope_for
 from .report import ImportReport
 from .validation import plan_household
@@ -20,7 +19,7 @@ Progress = Callable[[int, int], None]
 
 
 def import_file(
-    path,
+    source: Source,
     *,
     town_name: str | None = None,
     actor: User | None = None,
@@ -28,43 +27,53 @@ def import_file(
     reading: Callable[[int], None] | None = None,
     dry_run: bool = False,
     source_name: str | None = None,
+    every_error: Callable[[list], None] | None = None,
+    unknown_columns: Callable[[list[str]], None] | None = None,
 ) -> ImportReport:
-    """Import households from an XLSX or CSV file, one row per member.
+    """Import households from an XLSX or CSV file (its name or its bytes), one row per member.
 
     Households are written whole or not at all; bad rows come back in the report. `actor` is
     the importing user (None for a command), whose scope limits what may be written.
     `reading(rows_read)` reports the first pass over the file, `progress(done_rows,
-    total_rows)` the writing that follows.
+    total_rows)` the writing that follows. `every_error(errors)` is handed every refused
+    row as it is found (the report keeps the first 1,000); `unknown_columns(headers)` the
+    headers it does not know, before anything is written.
     Raises ImportFileError when the file as a whole cannot be imported.
     """
-    path = Path(path)
+    if source_name is None and not isinstance(source, bytes):
+        source_name = Path(source).name
     scope = scope_for(actor, town_name)
-    max_rows = current_app.config["IMPORT_MAX_ROWS"]
-    with TemporaryDirectory(prefix="zoufang-import-") as scratch:
-        staging = stage(path, Path(scratch), max_rows, reading)
-        try:
-            directory = Directory.load()
-            scope = check_town_choice(scope, directory, "town" in staging.labels)
-            report = ImportReport(rows=staging.rows, dry_run=dry_run)
-            report.add_errors(staging.errors)
-            writer = RegistryWriter(
-                scope=scope,
-                directory=directory,
-                labels=staging.labels,
-                file_codes=staging.codes(),
-                report=report,
-                actor=actor,
-                reason=f"import {source_name or path.name}"[:200],
-            )
-            done = len(staging.errors)
+    staging = stage(source, current_app.config["IMPORT_MAX_ROWS"], reading)
+    if unknown_columns is not None and staging.unknown_columns:
+        unknown_columns(staging.unknown_columns)
+    try:
+        directory = Directory.load()
+        scope = check_town_choice(scope, directory, "town" in staging.labels)
+        report = ImportReport(
+            rows=staging.rows,
+            dry_run=dry_run,
+            unknown_columns=staging.unknown_columns,
+            sink=every_error,
+        )
+        report.add_errors(staging.errors)
+        writer = RegistryWriter(
+            scope=scope,
+            directory=directory,
+            labels=staging.labels,
+            file_codes=staging.codes(),
+            report=report,
+            actor=actor,
+            reason=f"import {source_name or 'file'}"[:200],
+        )
+        done = len(staging.errors)
+        _tell(progress, done, staging.rows)
+        for chunk in _chunks(staging.households(), CHUNK_HOUSEHOLDS):
+            writer.write(_plans(chunk, staging.labels, report))
+            done += sum(len(rows) for _code, rows in chunk)
             _tell(progress, done, staging.rows)
-            for chunk in _chunks(staging.households(), CHUNK_HOUSEHOLDS):
-                writer.write(_plans(chunk, staging.labels, report))
-                done += sum(len(rows) for _code, rows in chunk)
-                _tell(progress, done, staging.rows)
-            writer.finish()
-        finally:
-            staging.close()
+        writer.finish()
+    finally:
+        staging.close()
     report.errors.sort(key=lambda e: (e.row or 0, e.column or ""))
     return report
 

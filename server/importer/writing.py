@@ -3,19 +3,25 @@
 A chunk is checked against the database first (scope, ID numbers used elsewhere, cadre
 accounts), then the towns, villages and cadres it needs are created, then its households are
 written and audited. Existing rows for a chunk are loaded in a few queries, never per row.
+
+A dry run goes through the same steps but writes nothing at all: new rows get stand-in ids,
+changes to loaded households are dropped at the end of each chunk. So checking a county file
+never holds the database's write lock (SQLite has one for the whole file), and the import's
+progress can be written meanwhile.
 """
 
 from collections import Counter
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from itertools import count
 
 from flask_babel import lazy_gettext as _
 from sqlalchemy import insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
-from .. import audit, changes, idcard
-from ..coverage.periods import local_zone
+from .. import audit, changes, coverage, idcard
+from ..coverage.periods import local_today
 from ..extensions import db
 from ..households import MEMBER_FIELDS as AUDITED_MEMBER_FIELDS
 from ..households import member_snapshot
@@ -75,14 +81,16 @@ class RegistryWriter:
         self.actor, self.reason = actor, reason
         self.seen_ids: dict[str, tuple[str, int]] = {}  # ID number -> (household code, row)
         self.optional_member_fields = tuple(f for f in OPTIONAL_MEMBER_FIELDS if f in labels)
-        self.today = utcnow().astimezone(local_zone()).date()  # measures start and end today
+        self.today = local_today()  # measures start and end today, households enter
+        self._stand_in_ids = count(-1, -1)  # a dry run's new rows
 
     # -- a chunk ------------------------------------------------------------------------------
 
     def write(self, plans: list[HouseholdPlan], may_split: bool = True) -> None:
         if not plans:
             return
-        with _planned_afresh():
+        unwritten = db.session.no_autoflush if self.report.dry_run else nullcontext()
+        with _planned_afresh(), unwritten:
             self._write(plans, may_split)
 
     def _write(self, plans: list[HouseholdPlan], may_split: bool) -> None:
@@ -112,6 +120,9 @@ class RegistryWriter:
 
     def _finish(self, work: ChunkWork) -> None:
         self._insert_households(work)
+        if self.report.dry_run:
+            db.session.rollback()  # the changes made to loaded households
+            return
         db.session.flush()
         events = [
             {
@@ -124,10 +135,7 @@ class RegistryWriter:
             for action, entity, target, before, after in work.audits
         ]
         audit.record_many(events, self.reason, self.actor)
-        if self.report.dry_run:
-            db.session.flush()
-        else:
-            db.session.commit()
+        db.session.commit()
 
     def finish(self) -> None:
         """One summary event for an import that changed something; a dry run changes nothing."""
@@ -221,7 +229,7 @@ class RegistryWriter:
         found = []
         for ref in plan.cadres:
             try:
-                found.append(self.directory.find_cadre(town, ref))
+                found.append(self.directory.find_cadre(town, ref, not self.scope.restricted))
             except RowProblem as exc:
                 name = "cadre_phone" if ref.phone and "cadre_phone" in self.labels else "cadre_name"
                 errors.append(self._error(plan, ref.row, name, exc.reason))
@@ -278,9 +286,14 @@ class RegistryWriter:
         work.tally["cadres_created"] += len(users)
 
     def _add_all(self, rows: list) -> None:
-        if rows:
-            db.session.add_all(rows)
-            db.session.flush()
+        if not rows:
+            return
+        if self.report.dry_run:
+            for row in rows:
+                row.id = next(self._stand_in_ids)
+            return
+        db.session.add_all(rows)
+        db.session.flush()
 
     def _cadre_ids(self, item: Checked) -> list[int] | None:
         if item.cadres is None:
@@ -288,7 +301,7 @@ class RegistryWriter:
         ids = []
         for cadre in item.cadres:
             if isinstance(cadre, NewCadre):
-                cadre = self.directory.find_cadre(cadre.town, _ref(cadre))
+                cadre = self.directory.find_cadre(cadre.town, _ref(cadre), True)
             if cadre not in ids:
                 ids.append(cadre)
         return ids
@@ -321,11 +334,15 @@ class RegistryWriter:
                 "head_name": plan.head_name,
                 "klass": plan.klass,
                 "phone": plan.phone,
+                "entered_on": self.today,
             }
             for plan, village_id, _cadres in work.new_households
         ]
-        returning = insert(Household).returning(Household.id, sort_by_parameter_order=True)
-        ids = db.session.scalars(returning, rows).all()
+        if self.report.dry_run:
+            ids = [next(self._stand_in_ids) for _row in rows]
+        else:
+            returning = insert(Household).returning(Household.id, sort_by_parameter_order=True)
+            ids = db.session.scalars(returning, rows).all()
         members, assignments, measures = [], [], []
         for household_id, row, (plan, _village, cadre_ids) in zip(
             ids, rows, work.new_households, strict=True
@@ -336,18 +353,20 @@ class RegistryWriter:
             kinds = plan.measures or []
             measures += [self._measure_values(household_id, kind) for kind in kinds]
             after = row | {
+                "entered_on": self.today.isoformat(),
                 "members": [_masked(v) for v in values],
                 "cadre_ids": cadre_ids,
                 "measures": kinds,
             }
             work.audit("create", "household", household_id, after=after)
-        db.session.execute(insert(Member), members)
-        if assignments:
-            db.session.execute(insert(Assignment), assignments)
-        if measures:
-            db.session.execute(insert(SupportMeasure), measures)
-        # Bulk INSERTs pass the unit of work by: tell the change sequence phones pull from.
-        changes.mark(db.session, ids)
+        if not self.report.dry_run:
+            db.session.execute(insert(Member), members)
+            if assignments:
+                db.session.execute(insert(Assignment), assignments)
+            if measures:
+                db.session.execute(insert(SupportMeasure), measures)
+            # Bulk INSERTs pass the unit of work by: tell the change sequence phones pull from.
+            changes.mark(db.session, ids)
         work.tally["households_created"] += len(rows)
         work.tally["members_created"] += len(members)
         work.tally["assignments_started"] += len(assignments)
@@ -365,6 +384,7 @@ class RegistryWriter:
         values = {"village_id": village_id, "head_name": plan.head_name, "klass": plan.klass}
         if "phone" in self.labels:
             values["phone"] = plan.phone
+        placed = {"klass": household.klass, "village_id": household.village_id}
         changed = _apply(household, values, "household", household.id, work)
         changed |= self._update_members(plan, household, work)
         if cadre_ids is not None:
@@ -373,6 +393,9 @@ class RegistryWriter:
             changed |= self._update_measures(household, plan.measures, work)
         if changed:
             household.version += 1
+        if changed and not self.report.dry_run:
+            # Class history and month counts, as for an edit in the app.
+            coverage.household_changed(household, placed, self.reason, self.actor)
         work.tally["households_updated" if changed else "households_unchanged"] += 1
 
     def _update_members(self, plan, household: Household, work: ChunkWork) -> bool:

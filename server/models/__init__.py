@@ -9,6 +9,7 @@ from .coverage import (
     VisitMonth,
     VisitMonthCount,
 )
+from .imports import ImportJob, ImportRowError
 from .registry import (
     CROPS,
     KLASSES,
@@ -55,6 +56,8 @@ __all__ = [
     "DeviceStatus",
     "Household",
     "HouseholdLink",
+    "ImportJob",
+    "ImportRowError",
     "KlassChange",
     "LoginFailure",
     "Member",

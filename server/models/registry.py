@@ -114,6 +114,9 @@ class Household(db.Model):
     # Position in the change sequence: bumped whenever the household or anything shown with it
     # (members, assignments, visits, crops, photos) changes. Phones pull "changed after N".
     change_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The local day the household entered the registry (import or creation): its first
+    # visit is due one rhythm later. None for households from before this was kept.
+    entered_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -14,6 +14,7 @@ from . import (  # noqa: F401 (their pages join bp)
     coverage,
     exports,
     households,
+    imports,
     measures,
     reports,
     review,

@@ -37,6 +37,7 @@ NAV: list[NavEntry] = [
     NavEntry("office.conflicts", _("Conflicts")),
     NavEntry("office.reports_page", _("Self-reports")),
     NavEntry("office.cards_index", _("Door cards")),
+    NavEntry("office.imports", _("Import")),
     NavEntry("office.accounts", _("Accounts"), allowed=access.can_manage_accounts),
     NavEntry("office.audit_log", _("Log")),
 ]

@@ -29,6 +29,11 @@ class ImportReportSchema(Schema):
     dry_run = fields.Boolean(dump_only=True)
     errors = fields.List(fields.Nested(RowErrorSchema), dump_only=True)
     errors_omitted = fields.Integer(dump_only=True)
+    unknown_columns = fields.List(
+        fields.String(),
+        dump_only=True,
+        metadata={"description": "Headers the importer does not know: those columns are ignored"},
+    )
 
 
 class ImportFormSchema(Schema):

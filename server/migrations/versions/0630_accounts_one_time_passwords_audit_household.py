@@ -1,7 +1,7 @@
 """accounts: one-time passwords; the household of every audit event
 
 Revision ID: 0630
-Revises: 0610
+Revises: 0620
 Create Date: 2026-12-01 20:50:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0630"
-down_revision = "0610"
+down_revision = "0620"
 branch_labels = None
 depends_on = None
 
