@@ -21,6 +21,7 @@ from server.models import (
     AuditEvent,
     DataConflict,
     Household,
+    ImportJob,
     Member,
     Photo,
     SelfReport,
@@ -45,7 +46,7 @@ class Rows:
     ids: dict
 
 
-def _fill_household(household: Household, cadre, n: int) -> Rows:
+def _fill_household(household: Household, cadre, n: int, job_owner) -> Rows:
     visit = Visit(
         uuid=str(uuidlib.uuid4()),
         household=household,
@@ -80,7 +81,10 @@ def _fill_household(household: Household, cadre, n: int) -> Rows:
         phone_value={"value": "2"},
         submitted_by_id=cadre.id,
     )
-    db.session.add_all([visit, photo, flag, report, measure, conflict])
+    # Import jobs are seen by whoever ran them (and admins): each group's is run by an office
+    # account that sees that group, so another role's is foreign to it.
+    job = ImportJob(created_by_id=job_owner.id, file_name=f"registry{n}.xlsx")
+    db.session.add_all([visit, photo, flag, report, measure, conflict, job])
     db.session.flush()
     return Rows(
         household,
@@ -95,7 +99,8 @@ def _fill_household(household: Household, cadre, n: int) -> Rows:
             "village_id": household.village_id,
             "town_id": household.village.town_id,
             "cadre_id": cadre.id,
-            "account_id": cadre.id,  # the cadre's account, as the accounts pages name it
+            "account_id": cadre.id,
+            "job_id": job.id,  # the cadre's account, as the accounts pages name it
         },
     )
 
@@ -111,10 +116,16 @@ def _build(world) -> dict[str, Rows]:
     db.session.flush()
     users = world.users
     rows = {
-        "chengzi": _fill_household(world.h_chengzi, users["chengzi_cadre"], 1),
-        "chengzi_other_cadre": _fill_household(second, users["shamao_cadre"], 2),
-        "shamao": _fill_household(world.h_shamao, users["shamao_cadre"], 3),
-        "other_town": _fill_household(world.h_other_town, users["other_cadre"], 4),
+        "chengzi": _fill_household(
+            world.h_chengzi, users["chengzi_cadre"], 1, users["chengzi_supervisor"]
+        ),
+        "chengzi_other_cadre": _fill_household(
+            second, users["shamao_cadre"], 2, users["chengzi_supervisor"]
+        ),
+        "shamao": _fill_household(
+            world.h_shamao, users["shamao_cadre"], 3, users["town_supervisor"]
+        ),
+        "other_town": _fill_household(world.h_other_town, users["other_cadre"], 4, users["admin"]),
     }
     db.session.commit()
     return rows
@@ -143,6 +154,7 @@ FILL = (
     "town_id",
     "cadre_id",
     "account_id",
+    "job_id",
 )
 
 
