@@ -262,7 +262,6 @@ def shoot(base: str) -> None:
         shots = [
             ("coverage-overview-phone.png", "/office/", 360),
             ("coverage-cadres-phone.png", "/office/cadres?village=1", 360),
-            ("coverage-household-phone.png", "/office/households/5", 360),
             ("coverage-overdue-phone.png", "/office/overdue?village=1", 360),
             ("coverage-needs-action-phone.png", "/office/needs-action", 360),
             ("coverage-overview-desk.png", "/office/", 1280),
