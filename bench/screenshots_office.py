@@ -24,15 +24,17 @@ from werkzeug.serving import make_server
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from server import create_app  # noqa: E402
+from server import create_app, idcard  # noqa: E402
 from server.coverage import flag_visit, record_visit_aggregates  # noqa: E402
 from server.extensions import db  # noqa: E402
+from server.idcard import check_digit  # noqa: E402
 from server.models import (  # noqa: E402
     Assignment,
     CropRecord,
     DataConflict,
     DeviceStatus,
     Household,
+    Member,
     Town,
     User,
     Village,
@@ -95,6 +97,7 @@ def build_town(rng: random.Random, now: datetime) -> None:
             )
             if household.lat is None:
                 household.lon = None
+            household.members = family(rng, household.head_name, n * 1000 + h)
             cadre = cadres[h % len(cadres)]
             db.session.add_all([household, Assignment(household=household, cadre=cadre)])
             db.session.flush()
@@ -122,6 +125,34 @@ def build_town(rng: random.Random, now: datetime) -> None:
         )
     )
     db.session.commit()
+
+
+def id_number(rng, serial: int, year: int) -> str:
+    first17 = f"370304{year}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{serial % 1000:03d}"
+    return first17 + check_digit(first17)
+
+
+def family(rng, head: str, serial: int) -> list[Member]:
+    """The head, a spouse, and a child or two, with valid ID numbers."""
+    people = [(head, "户主", rng.randint(1950, 1975)), (name(rng), "配偶", rng.randint(1952, 1978))]
+    people += [(head[0] + name(rng)[1:], rng.choice(("之子", "之女")), rng.randint(1980, 2012))
+               for _ in range(rng.randint(0, 2))]  # fmt: skip
+    members = []
+    for position, (who, relation, year) in enumerate(people):
+        number = id_number(rng, serial * 7 + position, year)
+        members.append(
+            Member(
+                name=who,
+                relation=relation,
+                id_number=number,
+                position=position,
+                birth_year=year,
+                sex=idcard.sex(number),
+                health=rng.choice(("健康", "健康", "健康", "长期慢性病", "残疾")),
+                labour_capacity=rng.choice(("普通劳动力", "弱劳动力", "无劳动力")),
+            )  # fmt: skip
+        )
+    return members
 
 
 RHYTHM = {"A": 90, "B": 60, "C": 30, "D": 30}
@@ -199,6 +230,21 @@ def serve(app):
     return server
 
 
+def change_through_the_forms(page, base: str) -> None:
+    """A class change and a member's health through the household page's own forms, so the
+    screenshots show a change history."""
+    page.goto(f"{base}/office/households/5")
+    page.locator("details#class summary").click()
+    page.select_option("details#class select[name=klass]", "C")
+    page.fill("details#class input[name=reason]", "家中老人大病，收入骤减")
+    page.click("details#class button")
+    page.locator(".member-actions details summary").first.click()
+    form = page.locator(".member-actions form").first
+    form.locator("input[name=health]").fill("大病")
+    form.locator("input[name=reason]").fill("县医院确诊")
+    form.locator("button").click()
+
+
 def shoot(base: str) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
@@ -212,10 +258,10 @@ def shoot(base: str) -> None:
         page.fill("input[name=password]", PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_url("**/office/")
+        change_through_the_forms(page, base)
         shots = [
             ("coverage-overview-phone.png", "/office/", 360),
             ("coverage-cadres-phone.png", "/office/cadres?village=1", 360),
-            ("coverage-household-phone.png", "/office/households/5", 360),
             ("coverage-overdue-phone.png", "/office/overdue?village=1", 360),
             ("coverage-needs-action-phone.png", "/office/needs-action", 360),
             ("coverage-overview-desk.png", "/office/", 1280),

@@ -36,7 +36,6 @@ from ..models import (
     Assignment,
     CropRecord,
     Household,
-    KlassChange,
     Member,
     NeedsAction,
     User,
@@ -274,11 +273,6 @@ def _household_page(household: Household, error: str | None = None, status: int 
         flags=_flags_by_visit(visit_ids),
         crops=_crops_by_visit(visit_ids),
         changes=household_history(household),
-        klass_changes=db.session.scalars(
-            select(KlassChange)
-            .where(KlassChange.household_id == household.id)
-            .order_by(KlassChange.changed_at.desc())
-        ).all(),
         needs=db.session.scalars(
             access.needs_actions(current_user)
             .where(NeedsAction.household_id == household.id)
