@@ -108,7 +108,7 @@ def _check_query_text() -> None:
 
 def _refuse_bad_text(values) -> None:
     for name, value in values.items(multi=True):
-        if text_problem(name) or text_problem(value):
+        if any(isinstance(t, str) and text_problem(t) for t in (name, value)):
             message = Coded("Contains characters that cannot be stored.", "bad_text")
             raise ApiError(400, "bad_request", f"{name!r} is not valid text.", {name: [message]})
 
