@@ -291,3 +291,18 @@ def test_every_schema_codes_its_errors_and_reads_with_the_bounded_fields():
                     or not issubclass(kind, marshmallow.fields.Integer | marshmallow.fields.String)
                     or kind is marshmallow.fields.UUID
                 ), f"{schema.__name__}.{name}"
+
+
+def test_form_parts_without_a_name_get_a_422_not_a_crash(world, login):
+    office = login("admin")
+    boundary = "b0undary"
+    body = (
+        f"--{boundary}\r\nContent-Disposition: form-data\r\n\r\n{{}}\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="colour"\r\n\r\nred\r\n'
+        f"--{boundary}--\r\n"
+    )
+    answer = office.post(
+        "/api/imports", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+    assert answer.status_code == 422
+    assert answer.get_json()["codes"] == {"None": ["unknown_field"], "colour": ["unknown_field"]}
