@@ -68,7 +68,7 @@ def test_digits_outside_ascii_in_query_strings(world, login, value):
     for url in (f"/coverage/overdue?village={value}", f"/coverage/conflicts?household={value}"):
         page = office.get(url)
         assert page.status_code == 400, url
-        assert "must be a number" in page.get_data(as_text=True)
+        assert "须为 0 至 2147483647 之间的数字" in page.get_data(as_text=True)
     answer = office.get(f"/api/households?village_id={value}")
     assert answer.status_code == 422 and answer.get_json()["codes"] == {"village_id": ["invalid"]}
 
