@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := server
 
-.PHONY: run test install translations browser lint format bench clean
+.PHONY: run test stress install translations browser lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ format: install
 
 test: install browser lint
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The fuzzing of tests/test_fuzz.py at length: many more generated calls per operation and role.
+stress: install
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-300} $(BIN)/pytest -q tests/test_fuzz.py
 
 bench: install
 	$(BIN)/python bench/registry.py

@@ -58,6 +58,16 @@ def field_codes(messages):
     return getattr(messages, "code", "invalid")
 
 
+def string_keys(messages):
+    """JSON keys are strings: a list's errors come keyed by index, and a form part may have
+    no name at all (None); mixed key types cannot even be sorted."""
+    if isinstance(messages, dict):
+        return {str(key): string_keys(value) for key, value in messages.items()}
+    if isinstance(messages, list):
+        return [string_keys(m) for m in messages]
+    return messages
+
+
 def validation_fields(exc: ValidationError) -> dict:
     return exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
 
@@ -79,8 +89,8 @@ class ApiError(Exception):
 def error_response(status: int, error: str, message: str, fields: dict | None = None):
     body = {"error": error, "message": message}
     if fields:
-        body["fields"] = fields
-        body["codes"] = field_codes(fields)
+        body["fields"] = string_keys(fields)
+        body["codes"] = field_codes(body["fields"])
     return jsonify(body), status
 
 

@@ -22,7 +22,7 @@ def build_spec(app) -> dict:
         info={
             "description": "Household support visits. State-changing calls need the "
             "X-CSRF-Token header from /api/me. Errors answer "
-            '{"error", "message", "fields"}.'
+            '{"error", "message", "fields", "codes"} (docs/inputs.md).'
         },
         plugins=[FlaskPlugin(), MarshmallowPlugin()],
     )

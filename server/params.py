@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from flask import Flask, abort, request
 from flask.json.provider import DefaultJSONProvider
 from flask.wrappers import Request
+from flask_babel import gettext as _
 from werkzeug.routing import BaseConverter
 from werkzeug.routing import ValidationError as NoMatch
 
@@ -108,7 +109,7 @@ def _check_query_text() -> None:
 
 def _refuse_bad_text(values) -> None:
     for name, value in values.items(multi=True):
-        if text_problem(name) or text_problem(value):
+        if any(isinstance(t, str) and text_problem(t) for t in (name, value)):
             message = Coded("Contains characters that cannot be stored.", "bad_text")
             raise ApiError(400, "bad_request", f"{name!r} is not valid text.", {name: [message]})
 
@@ -120,7 +121,10 @@ def int_arg(name: str, low: int = 0, high: int = ROW_ID_MAX) -> int | None:
     if raw is None:
         return None
     if not ASCII_INTEGER.fullmatch(raw) or len(raw) > 20 or not low <= int(raw) <= high:
-        abort(400, f"{name} must be a number from {low} to {high}.")
+        abort(
+            400,
+            _("%(name)s must be a number from %(low)s to %(high)s.", name=name, low=low, high=high),
+        )
     return int(raw)
 
 

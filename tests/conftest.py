@@ -228,3 +228,19 @@ def world(app, password_hash) -> World:
     )
     db.session.commit()
     return World(taihe, zhaili, chengzi, shamao, dongcun, *households, users)
+
+
+# Figures a test measures (calls made, routes covered), printed at the end of the run.
+_SUMMARY: list[str] = []
+
+
+@pytest.fixture
+def summary():
+    return _SUMMARY.append
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _SUMMARY:
+        terminalreporter.section("figures")
+        for line in _SUMMARY:
+            terminalreporter.write_line(line)

@@ -233,7 +233,7 @@ def _allowed(role: str, endpoint: str, status: int, location: str | None) -> boo
     return status in (403, 404)
 
 
-def test_every_id_route_hides_foreign_rows_from_every_role(app, world, login):
+def test_every_id_route_hides_foreign_rows_from_every_role(app, world, login, summary):
     rows = _build(world)
     routes = id_routes(app)
     audit_before = db.session.scalar(select(func.count()).select_from(AuditEvent))
@@ -253,7 +253,7 @@ def test_every_id_route_hides_foreign_rows_from_every_role(app, world, login):
                         problems.append(
                             f"{role} {method} {url}: {answer[0]}, missing id {missing_answer[0]}"
                         )
-    print(f"access matrix: {len(routes)} routes with ids, {calls} calls, {len(ROLES)} roles")
+    summary(f"access matrix: {len(routes)} routes with ids, {calls} calls, {len(ROLES)} roles")
     assert not problems, "\n".join(problems)
     assert len(routes) >= 30 and calls >= 500
     db.session.rollback()

@@ -71,7 +71,10 @@ class CropSchema(Schema):
     id = fields.Integer(dump_only=True)
     crop = fields.String(dump_only=True, validate=validate.OneOf(CROPS))
     crop_name = fields.String(dump_only=True, allow_none=True)
-    area_mu = fields.Decimal(dump_only=True, as_string=True)
+    # Sent as a string ("0.50"), so no float rounding on the way.
+    area_mu = fields.Decimal(
+        dump_only=True, as_string=True, metadata={"type": "string", "format": "decimal"}
+    )
     plants = fields.Integer(dump_only=True, allow_none=True)
     yield_kg = fields.Integer(dump_only=True, allow_none=True)
     expected_income_fen = fields.Integer(dump_only=True, allow_none=True)

@@ -1,6 +1,6 @@
 """The result of one pushed record, as the phone reads it (docs/sync.md)."""
 
-from ..errors import field_codes
+from ..errors import field_codes, string_keys
 
 
 def rejected(uuid: str, code: int, error: str, message: str, fields=None) -> dict:
@@ -8,8 +8,8 @@ def rejected(uuid: str, code: int, error: str, message: str, fields=None) -> dic
     result = {"uuid": uuid, "status": "rejected", "code": code, "error": error}
     result["message"] = message
     if fields:
-        result["fields"] = fields
-        result["codes"] = field_codes(fields)
+        result["fields"] = string_keys(fields)
+        result["codes"] = field_codes(result["fields"])
     return result
 
 
