@@ -237,7 +237,9 @@ def login_form():
         else:
             start_session(user, remember=bool(request.form.get("remember")))
             csrf_token()
-            return redirect(safe_next(request.form.get("next")))
+            # Office accounts land on the office site, a cadre on the app at the site root.
+            home = None if user.role in ("admin", "supervisor") else "/"
+            return redirect(safe_next(request.form.get("next"), fallback=home))
     status = {"too_many_attempts": 429, "bad_credentials": 401}.get(error, 200)
     page = render_template("login.html", error=error, next=request.values.get("next", ""))
     return page, status, headers

@@ -7,6 +7,7 @@ of the app shell, so it works offline and a changed list means a new shell versi
 
 import json
 
+from .errors import FIELD_CODES
 from .models import CROPS, KLASSES, MEASURE_KINDS
 
 # The aspects a visit asks about, and how each changed since the last visit.
@@ -27,6 +28,8 @@ def phone_codes(photo_max_bytes: int) -> dict:
         "EVENTS": list(SUDDEN_EVENTS),
         "CROPS": list(CROPS),
         "MEASURES": list(MEASURE_KINDS),
+        # Why a field was refused: the phone says each in its own words.
+        "FIELD_CODES": list(FIELD_CODES),
         # Photos past these are refused when picked: the server would refuse the visit or
         # the upload, and the visit could never be sent.
         "PHOTOS_PER_VISIT": PHOTOS_PER_VISIT,

@@ -69,3 +69,13 @@ def test_signing_in_sends_office_users_to_the_office_site(world, client):
               "csrf_token": token},
     )  # fmt: skip
     assert signed.status_code == 302 and signed.headers["Location"] == "/office/"
+
+
+def test_signing_in_sends_a_cadre_to_the_app_not_to_a_refused_office(world, client):
+    token = _form_token(client.get("/login").get_data(as_text=True))
+    signed = client.post(
+        "/login",
+        data={"username": "chengzi_cadre", "password": "correct horse battery",
+              "csrf_token": token},
+    )  # fmt: skip
+    assert signed.status_code == 302 and signed.headers["Location"] == "/"

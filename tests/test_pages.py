@@ -10,6 +10,7 @@ import pytest
 
 from server import create_app
 from server.codes import SITUATION_KEYS, SUDDEN_EVENTS, TRENDS
+from server.errors import FIELD_CODES
 from server.models import CROPS, MEASURE_KINDS
 from server.pages import build_shell, content_hash, source_files
 
@@ -111,13 +112,14 @@ def test_the_phone_reads_its_code_lists_from_the_server(app, client):
         "EVENTS": list(SUDDEN_EVENTS),
         "CROPS": list(CROPS),
         "MEASURES": list(MEASURE_KINDS),
+        "FIELD_CODES": list(FIELD_CODES),
         "PHOTOS_PER_VISIT": 20,
         "PHOTO_MAX_BYTES": app.config["PHOTO_MAX_BYTES"],
     }
 
 
 def test_no_phone_module_keeps_its_own_copy_of_a_code_list():
-    lists = [SITUATION_KEYS, TRENDS, SUDDEN_EVENTS, CROPS, MEASURE_KINDS]
+    lists = [SITUATION_KEYS, TRENDS, SUDDEN_EVENTS, CROPS, MEASURE_KINDS, FIELD_CODES]
     copies = []
     for path in (REPO / "pwa").rglob("*.js"):
         for literal in re.findall(r"\[[^\[\]]*\]", path.read_text(encoding="utf-8")):

@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 from server.codes import SITUATION_KEYS, SUDDEN_EVENTS, TRENDS
+from server.errors import FIELD_CODES
 from server.models import CROPS, KLASSES, MEASURE_KINDS, REPORT_CATEGORIES
 
 PWA = Path(__file__).resolve().parents[1] / "pwa"
@@ -21,6 +22,8 @@ DYNAMIC = {
     "photo": ["waiting", "sent", "rejected"],
     "measure": list(MEASURE_KINDS),
     "reportCategory": list(REPORT_CATEGORIES),
+    # Every field code the server can send has its sentence (rejection.js camel-cases it).
+    "code": [re.sub(r"_(\w)", lambda m: m.group(1).upper(), c) for c in FIELD_CODES],
 }
 
 

@@ -17,6 +17,7 @@ INLINE = {
     "event handler": re.compile(r"<[^>]+\son[a-z]+\s*=", re.I),
     "javascript: link": re.compile(r"javascript:", re.I),
 }
+MISSING_JOB = 987_654
 FILES = {
     "pages.static_file": "css/office.css",
     "pages.pwa_file": "app.js",
@@ -32,6 +33,7 @@ def _page_urls(app, world, token, report) -> dict[str, str]:
         "town_id": world.town.id,
         "report_id": report.id,
         "account_id": world.users["chengzi_cadre"].id,
+        "job_id": MISSING_JOB,  # an id no job has: the walk still reads the page's answer
         "cadre_id": world.users["chengzi_cadre"].id,
         "token": token,
         "what": "coverage",

@@ -2,6 +2,7 @@
 // fields, a sentence for each of the server's stable codes, the server's own words kept as
 // the detail.
 
+import { FIELD_CODES } from '../codes.js';
 import { t } from '../i18n/index.js';
 import { h } from './dom.js';
 
@@ -19,15 +20,10 @@ const FIELD_LABELS = {
 };
 const HIDDEN_PARTS = new Set(['changes', '_schema']);
 
-// The server's stable code for each refused field -> the cadre's sentence. The server's own
-// words are kept below as the detail; an unknown code gets the generic sentence.
-const FIELD_CODES = {
-  required: 'code.required', null: 'code.required', invalid: 'code.invalid',
-  too_long: 'code.tooLong', too_short: 'code.tooShort', too_large: 'code.tooLarge',
-  too_small: 'code.tooSmall', not_one_of: 'code.notOneOf', unknown_field: 'code.unknownField',
-  bad_text: 'code.badText', not_finite: 'code.notFinite', out_of_range: 'code.outOfRange',
-  bad_date: 'code.badDate', too_deep: 'code.tooDeep',
-};
+// The server's stable code for each refused field (codes.js, from server/errors.py) is said
+// in the cadre's words by the catalogue's code.<name>; the server's own words are kept below
+// as the detail, and a code this version does not know gets the generic sentence.
+const camel = (code) => code.replace(/_(\w)/g, (_, letter) => letter.toUpperCase());
 
 // What the whole refusal means, by the server's error code.
 const CODES = {
@@ -37,7 +33,7 @@ const CODES = {
 };
 
 export function explainCode(code) {
-  return t(FIELD_CODES[code] || 'code.unknown');
+  return FIELD_CODES.includes(code) ? t(`code.${camel(code)}`) : t('code.unknown');
 }
 
 export function explainError(error) {
