@@ -47,3 +47,13 @@ class String(_String):
         if text_problem(text):
             raise self.make_error("bad_text")
         return text
+
+
+class Mu(Decimal):  # noqa: F405 (marshmallow's Decimal, from the star import)
+    """An area in mu, sent as a string of decimal digits ("0.50") so no float rounds it on
+    the way, and documented as such."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {})
+        kwargs["metadata"] = {"type": "string", "format": "decimal"} | kwargs["metadata"]
+        super().__init__(as_string=True, **kwargs)

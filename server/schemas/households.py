@@ -71,10 +71,7 @@ class CropSchema(Schema):
     id = fields.Integer(dump_only=True)
     crop = fields.String(dump_only=True, validate=validate.OneOf(CROPS))
     crop_name = fields.String(dump_only=True, allow_none=True)
-    # Sent as a string ("0.50"), so no float rounding on the way.
-    area_mu = fields.Decimal(
-        dump_only=True, as_string=True, metadata={"type": "string", "format": "decimal"}
-    )
+    area_mu = fields.Mu(dump_only=True)
     plants = fields.Integer(dump_only=True, allow_none=True)
     yield_kg = fields.Integer(dump_only=True, allow_none=True)
     expected_income_fen = fields.Integer(dump_only=True, allow_none=True)
@@ -87,7 +84,7 @@ class CropSeasonSchema(Schema):
     """A season's plots as last recorded in it, with their total area and income."""
 
     year = fields.Integer(dump_only=True)
-    area_mu = fields.Decimal(dump_only=True, as_string=True)
+    area_mu = fields.Mu(dump_only=True)
     expected_income_fen = fields.Integer(dump_only=True, allow_none=True)
     plots = fields.List(fields.Nested(CropSchema), dump_only=True)
 
