@@ -133,7 +133,7 @@ def test_a_clerk_adds_a_household_with_two_members_through_the_apis_rules(world,
     assert created.entity_id == household.id and created.after["members"] == 2
     page = office.get(sent.headers["Location"]).get_data(as_text=True)
     assert "钱秀英" in page and id_number(502) not in page  # masked on the page
-    assert "新建农户" in page or "建档" in page
+    assert "农户 · " in page and " · 新建" in page  # the change history, as the log words it
 
 
 @pytest.mark.parametrize(
@@ -202,8 +202,9 @@ def test_members_are_added_edited_and_removed_with_a_reason_in_the_history(world
     assert removed.status_code == 303 and _fresh(Member, member.id) is None
     page = office.get(f"/office/households/{household}").get_data(as_text=True)
     history = page[page.index("变更记录") if "变更记录" in page else page.index("Changes") :]
-    assert "删除成员 · 周小红" in history and "出嫁迁出" in history
-    assert "健康：— → 大病" in history and "住院" in history
+    assert "家庭成员 · " in history and " · 删除" in history and "<del>周小红</del>" in history
+    assert "出嫁迁出" in history
+    assert "健康：" in history and "<ins>大病</ins>" in history and "住院" in history
     assert "health" not in history and "klass" not in history
 
 
@@ -286,7 +287,7 @@ def test_a_class_change_needs_a_reason_and_enters_the_class_history(world, login
     change = db.session.scalar(select(KlassChange))
     assert (change.klass_from, change.klass_to, change.reason) == ("B", "C", "因病返贫风险")
     page = office.get(f"/office/households/{world.h_chengzi.id}").get_data(as_text=True)
-    assert "类别：B → C" in page
+    assert "类别：<del>B 类</del> → <ins>C 类</ins>" in page
 
 
 def test_head_phone_and_address_change_through_the_api_rules(world, login):

@@ -104,6 +104,17 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=local_zone())
 
 
+def household_events(household: Household, limit: int = 100) -> list[AuditEvent]:
+    """A household's changes, newest first, its members' included (removed ones too: every
+    event keeps the household it was about)."""
+    return db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.household_id == household.id)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+    ).all()
+
+
 def names_for(events) -> dict:
     """Names of the people, households, villages and accounts the events name, each
     read once for the page."""

@@ -100,6 +100,7 @@ COMMON = {
     "cadre_id": _("Cadre (帮扶责任人)"),
     "household_id": _("Household"),
     "comment": _("Comment"),
+    "reason": _("Reason"),
     "name": _("Name"),
 }
 

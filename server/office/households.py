@@ -52,7 +52,8 @@ from ..schemas.households import (
     UnmaskSchema,
 )
 from ..selfreport import reports
-from .history import field_label, household_history
+from . import audit_labels
+from .audit import household_events, names_for
 from .site import office_page
 from .web import (
     PAGE_SIZE,
@@ -80,7 +81,7 @@ SEARCH_MAX = 64
 # --- plain sentences for a refused form --------------------------------------------------
 
 
-def _labels(messages, prefix: str = "") -> list[str]:
+def _labels(messages, prefix: str = "", entity: str = "household") -> list[str]:
     """The fields named in a schema's messages, nested member rows as "成员 2 身份证号"."""
     if not isinstance(messages, dict):
         return [prefix] if prefix else []
@@ -89,12 +90,18 @@ def _labels(messages, prefix: str = "") -> list[str]:
         if key == "members" and isinstance(value, dict):
             for index, row in value.items():
                 row_name = _("Member %(n)s", n=int(index) + 1) if str(index).isdigit() else ""
-                names += _labels(row, f"{row_name} ")
+                names += _labels(row, f"{row_name} ", "member")
         elif key == "_schema":
             names += [prefix.strip()] if prefix.strip() else []
         else:
-            names.append(f"{prefix}{field_label(key)}")
+            names.append(f"{prefix}{audit_labels.field_label(entity, key)}")
     return names
+
+
+def _history(household: Household) -> dict:
+    """The household's change history, drawn as the log draws it (one table of words)."""
+    events = household_events(household)
+    return {"events": events, "names": names_for(events), "labels": audit_labels}
 
 
 def refusal(error: Exception) -> str:
@@ -272,7 +279,7 @@ def _household_page(household: Household, error: str | None = None, status: int 
         next_after=next_cursor(visits, lambda v: v.id),
         flags=_flags_by_visit(visit_ids),
         crops=_crops_by_visit(visit_ids),
-        changes=household_history(household),
+        **_history(household),
         needs=db.session.scalars(
             access.needs_actions(current_user)
             .where(NeedsAction.household_id == household.id)
