@@ -404,7 +404,7 @@ def test_household_timeline_shows_photos_crops_and_changes(world, login):
     assert "猕猴桃长势好" in page
     assert f"/api/photos/{photo.uuid}/thumb" in page
     assert "0.50" in page and "2,000.00" in page
-    assert "B → C" in page
+    assert "<del>B 类</del> → <ins>C 类</ins>" in page
 
 
 # --- needs action ------------------------------------------------------------------------
