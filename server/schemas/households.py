@@ -45,6 +45,12 @@ class MemberSchema(Schema):
 
 
 class MemberInSchema(Schema):
+    class Meta:
+        description = (
+            "A household member. birth_year and sex, when left out, are read from id_number; "
+            "an ID number appears once per household (409)."
+        )
+
     name = fields.String(required=True, validate=validate.Length(1, 64))
     id_number = fields.String(required=True)
     relation = fields.String(required=True, validate=validate.Length(1, 16))
@@ -72,9 +78,7 @@ class CropSchema(Schema):
     crop = fields.String(dump_only=True, validate=validate.OneOf(CROPS))
     crop_name = fields.String(dump_only=True, allow_none=True)
     # Sent as a string ("0.50"), so no float rounding on the way.
-    area_mu = fields.Decimal(
-        dump_only=True, as_string=True, metadata={"type": "string", "format": "decimal"}
-    )
+    area_mu = fields.Decimal(dump_only=True, as_string=True)
     plants = fields.Integer(dump_only=True, allow_none=True)
     yield_kg = fields.Integer(dump_only=True, allow_none=True)
     expected_income_fen = fields.Integer(dump_only=True, allow_none=True)
@@ -104,6 +108,9 @@ class MeasureSchema(Schema):
 class MeasureInSchema(Schema):
     """A support measure the office sets on a household."""
 
+    class Meta:
+        description = 'A support measure. detail is required when kind is "other".'
+
     kind = fields.String(required=True, validate=validate.OneOf(MEASURE_KINDS))
     detail = fields.String(allow_none=True, validate=validate.Length(1, 200))
     amount_fen = fields.Integer(allow_none=True, validate=validate.Range(0, 10**10))
@@ -120,7 +127,10 @@ class MeasureInSchema(Schema):
 
 
 class MeasureEndSchema(Schema):
-    ended_on = fields.Date(required=True)
+    # Checked against the measure itself (measures.stop_measure).
+    ended_on = fields.Date(
+        required=True, metadata={"description": "not before the measure's started_on"}
+    )
 
 
 class HouseholdSummarySchema(Schema):
