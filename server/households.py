@@ -267,7 +267,7 @@ def new_member(household: Household, data: dict, reason: str | None = None) -> M
 @documented(
     "registry",
     {200: MemberSchema},
-    body=MemberInSchema,
+    body=MemberInSchema(partial=True),
     errors={403: None, 409: "This ID number is already a member"},
 )
 def edit_member(member_id: int):

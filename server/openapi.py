@@ -87,8 +87,15 @@ def openapi_path(rule) -> str:
     return PATH_ARGUMENT.sub(r"{\2}", rule.rule)
 
 
+def schema_name(schema) -> str:
+    """MemberInSchema is "MemberIn"; read with partial=True (a PATCH), "MemberInPatch"."""
+    cls = schema if isinstance(schema, type) else type(schema)
+    name = cls.__name__.removesuffix("Schema")
+    return f"{name}Patch" if getattr(schema, "partial", None) is True else name
+
+
 def build_spec(app) -> dict:
-    plugin = MarshmallowPlugin()
+    plugin = MarshmallowPlugin(schema_name_resolver=schema_name)
     spec = APISpec(
         title="Zoufang API",
         version="1",
@@ -183,16 +190,8 @@ def _answer(status: int, spec) -> dict:
     if isinstance(body, File):
         answer["content"] = {body.media_type: {"schema": {"type": "string", "format": "binary"}}}
     elif body is not None:
-        answer["content"] = {"application/json": {"schema": _schema_class(body)}}
+        answer["content"] = {"application/json": {"schema": body}}
     return answer
-
-
-def _schema_class(schema):
-    """apispec copies what it is given, and a bound schema does not copy: VillageSchema(many=True)
-    becomes an array of VillageSchema."""
-    if isinstance(schema, marshmallow.Schema):
-        return {"type": "array", "items": type(schema)} if schema.many else type(schema)
-    return schema
 
 
 def _errors(rule, method: str, doc: ApiDoc) -> dict:

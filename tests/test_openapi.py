@@ -116,6 +116,16 @@ def test_bounds_and_choices_of_the_schemas_reach_the_document(spec):
     assert visit_data["photo_uuids"]["uniqueItems"] is True
 
 
+def test_a_patch_documents_every_field_as_optional(spec):
+    """PATCH /api/members/{id} reads MemberInSchema(partial=True): only what changes."""
+    body = spec["paths"]["/api/members/{member_id}"]["patch"]["requestBody"]
+    ref = body["content"]["application/json"]["schema"]["$ref"]
+    schemas = spec["components"]["schemas"]
+    assert ref == "#/components/schemas/MemberInPatch"
+    assert "required" not in schemas["MemberInPatch"]
+    assert {"name", "id_number", "relation"} <= set(schemas["MemberIn"]["required"])
+
+
 def test_cross_field_rules_are_stated(spec):
     schemas = spec["components"]["schemas"]
     for schema in _all_schemas():
