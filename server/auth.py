@@ -19,6 +19,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import delete, func, select
 
 from . import login_throttle
+from .apidoc import documented
 from .errors import ApiError, error_response, json_body
 from .extensions import db, login_manager
 from .models import User, UserSession, utcnow
@@ -144,24 +145,15 @@ def _drop_expired_sessions() -> None:
 
 
 @bp.post("/login")
+@documented(
+    "auth",
+    {200: MeSchema},
+    body=LoginSchema,
+    errors={401: "Wrong username or password", 429: None},
+    public=True,
+)
 def login():
-    """Sign in with a username and password; sets the session cookie.
-    ---
-    post:
-      tags: [auth]
-      requestBody:
-        content:
-          application/json:
-            schema: LoginSchema
-      responses:
-        200:
-          content:
-            application/json:
-              schema: MeSchema
-        401: {description: Wrong username or password}
-        422: {description: Missing fields}
-        429: {description: Too many failed attempts}
-    """
+    """Sign in with a username and password; sets the session cookie."""
     data = LoginSchema().load(json_body())
     user = authenticate(data["username"], data["password"])
     start_session(user, data["remember"])
@@ -170,32 +162,18 @@ def login():
 
 @bp.post("/logout")
 @login_required
+@documented("auth", {204: "Signed out; the session and the remember cookie stop working"})
 def logout():
-    """Sign out and end the session.
-    ---
-    post:
-      tags: [auth]
-      responses:
-        204: {description: Signed out}
-    """
+    """Sign out and end the session."""
     end_session()
     return "", 204
 
 
 @bp.get("/me")
 @login_required
+@documented("auth", {200: MeSchema})
 def me():
-    """Who is signed in, their role and scope, and the CSRF token for state-changing calls.
-    ---
-    get:
-      tags: [auth]
-      responses:
-        200:
-          content:
-            application/json:
-              schema: MeSchema
-        401: {description: Not signed in}
-    """
+    """Who is signed in, their role and scope, and the CSRF token for state-changing calls."""
     return me_payload(current_user)
 
 

@@ -47,6 +47,9 @@ class Coded(str):
     def format(self, *args, **kwargs) -> "Coded":
         return Coded(str.format(self, *args, **kwargs), self.code)
 
+    def __reduce__(self):  # a copy (of a bound schema, say) keeps the code
+        return Coded, (str(self), self.code)
+
 
 def field_codes(messages):
     """The codes mirroring error messages: the same nesting, a code for each sentence

@@ -12,6 +12,7 @@ from sqlalchemy import or_, select, union_all
 from sqlalchemy.orm import selectinload
 
 from . import access, audit, coverage, idcard, pagination
+from .apidoc import documented
 from .coverage.periods import local_today
 from .errors import ApiError, json_body
 from .extensions import db
@@ -64,41 +65,18 @@ def detail(household: Household) -> dict:
 
 @bp.get("/villages")
 @login_required
+@documented("registry", {200: VillageSchema(many=True)})
 def list_villages():
-    """Villages the user can see.
-    ---
-    get:
-      tags: [registry]
-      responses:
-        200:
-          content:
-            application/json:
-              schema:
-                type: array
-                items: VillageSchema
-    """
+    """Villages the user can see."""
     rows = db.session.scalars(access.villages(current_user))
     return VillageSchema(many=True).dump(rows)
 
 
 @bp.get("/households")
 @login_required
+@documented("registry", {200: HouseholdPageSchema}, query=HouseholdQuerySchema)
 def list_households():
-    """Households in the user's scope, filtered, by keyset pages ordered by id.
-    ---
-    get:
-      tags: [registry]
-      parameters:
-        - in: query
-          schema: HouseholdQuerySchema
-      responses:
-        200:
-          content:
-            application/json:
-              schema: HouseholdPageSchema
-        400: {description: Bad cursor}
-        422: {description: Bad filter}
-    """
+    """Households in the user's scope, filtered, by keyset pages ordered by id."""
     args = HouseholdQuerySchema().load(request.args)
     limit = pagination.page_size(args.get("limit"))
     conditions = []
@@ -157,20 +135,9 @@ def _load_household(household_id: int) -> Household:
 
 @bp.get("/households/<int:household_id>")
 @login_required
+@documented("registry", {200: HouseholdDetailSchema})
 def get_household(household_id: int):
-    """A household with its members (ID numbers masked), cadres and crops.
-    ---
-    get:
-      tags: [registry]
-      parameters:
-        - {in: path, name: household_id, required: true, schema: {type: integer}}
-      responses:
-        200:
-          content:
-            application/json:
-              schema: HouseholdDetailSchema
-        404: {description: No such household in your scope}
-    """
+    """A household with its members (ID numbers masked), cadres and crops."""
     return detail(_load_household(household_id))
 
 
@@ -197,24 +164,14 @@ def _add_member(household: Household, data: dict, position: int) -> Member:
 
 @bp.post("/households")
 @login_required
+@documented(
+    "registry",
+    {201: HouseholdDetailSchema},
+    body=HouseholdCreateSchema,
+    errors={403: None, 409: "A household with this code exists"},
+)
 def create_household():
-    """Create a household with its members (supervisors and admins).
-    ---
-    post:
-      tags: [registry]
-      requestBody:
-        content:
-          application/json:
-            schema: HouseholdCreateSchema
-      responses:
-        201:
-          content:
-            application/json:
-              schema: HouseholdDetailSchema
-        403: {description: Not allowed for this role}
-        409: {description: Household code already used}
-        422: {description: Invalid fields}
-    """
+    """Create a household with its members (supervisors and admins)."""
     access.require(access.can_edit_registry(current_user))
     household = new_household(HouseholdCreateSchema().load(json_body()))
     db.session.commit()
@@ -246,26 +203,9 @@ def new_household(data: dict) -> Household:
 
 @bp.patch("/households/<int:household_id>")
 @login_required
+@documented("registry", {200: HouseholdDetailSchema}, body=HouseholdEditSchema, errors=[403])
 def edit_household(household_id: int):
-    """Change a household's fields (supervisors and admins).
-    ---
-    patch:
-      tags: [registry]
-      parameters:
-        - {in: path, name: household_id, required: true, schema: {type: integer}}
-      requestBody:
-        content:
-          application/json:
-            schema: HouseholdEditSchema
-      responses:
-        200:
-          content:
-            application/json:
-              schema: HouseholdDetailSchema
-        403: {description: Not allowed for this role}
-        404: {description: No such household in your scope}
-        422: {description: Invalid fields}
-    """
+    """Change a household's fields (supervisors and admins)."""
     household = _load_household(household_id)
     access.require(access.can_edit_registry(current_user))
     change_household(household, HouseholdEditSchema().load(json_body()))
@@ -291,27 +231,14 @@ def change_household(household: Household, data: dict) -> bool:
 
 @bp.post("/households/<int:household_id>/members")
 @login_required
+@documented(
+    "registry",
+    {201: MemberSchema},
+    body=MemberInSchema,
+    errors={403: None, 409: "This ID number is already a member"},
+)
 def add_member(household_id: int):
-    """Add a member to a household (supervisors and admins).
-    ---
-    post:
-      tags: [registry]
-      parameters:
-        - {in: path, name: household_id, required: true, schema: {type: integer}}
-      requestBody:
-        content:
-          application/json:
-            schema: MemberInSchema
-      responses:
-        201:
-          content:
-            application/json:
-              schema: MemberSchema
-        403: {description: Not allowed for this role}
-        404: {description: No such household in your scope}
-        409: {description: This ID number is already a member}
-        422: {description: Invalid fields}
-    """
+    """Add a member to a household (supervisors and admins)."""
     household = _load_household(household_id)
     access.require(access.can_edit_registry(current_user))
     member = new_member(household, MemberInSchema().load(json_body()))
@@ -337,26 +264,14 @@ def new_member(household: Household, data: dict, reason: str | None = None) -> M
 
 @bp.patch("/members/<int:member_id>")
 @login_required
+@documented(
+    "registry",
+    {200: MemberSchema},
+    body=MemberInSchema(partial=True),
+    errors={403: None, 409: "This ID number is already a member"},
+)
 def edit_member(member_id: int):
-    """Change a member's fields (supervisors and admins).
-    ---
-    patch:
-      tags: [registry]
-      parameters:
-        - {in: path, name: member_id, required: true, schema: {type: integer}}
-      requestBody:
-        content:
-          application/json:
-            schema: MemberInSchema
-      responses:
-        200:
-          content:
-            application/json:
-              schema: MemberSchema
-        403: {description: Not allowed for this role}
-        404: {description: No such member in your scope}
-        422: {description: Invalid fields}
-    """
+    """Change a member's fields (supervisors and admins)."""
     member = access.get_member(current_user, member_id)
     access.require(access.can_edit_registry(current_user))
     change_member(member, MemberInSchema(partial=True).load(json_body()))
@@ -386,18 +301,9 @@ def change_member(member: Member, data: dict, reason: str | None = None) -> bool
 
 @bp.delete("/members/<int:member_id>")
 @login_required
+@documented("registry", {204: "Removed"}, errors=[403])
 def remove_member(member_id: int):
-    """Remove a member from a household (supervisors and admins).
-    ---
-    delete:
-      tags: [registry]
-      parameters:
-        - {in: path, name: member_id, required: true, schema: {type: integer}}
-      responses:
-        204: {description: Removed}
-        403: {description: Not allowed for this role}
-        404: {description: No such member in your scope}
-    """
+    """Remove a member from a household (supervisors and admins)."""
     member = access.get_member(current_user, member_id)
     access.require(access.can_edit_registry(current_user))
     delete_member(member)
@@ -414,26 +320,9 @@ def delete_member(member: Member, reason: str | None = None) -> None:
 
 @bp.post("/members/<int:member_id>/id-number")
 @login_required
+@documented("registry", {200: IdNumberSchema}, body=UnmaskSchema, errors=[403])
 def unmask_id_number(member_id: int):
-    """The full ID number, for a role that needs it and says why; the reading is audited.
-    ---
-    post:
-      tags: [registry]
-      parameters:
-        - {in: path, name: member_id, required: true, schema: {type: integer}}
-      requestBody:
-        content:
-          application/json:
-            schema: UnmaskSchema
-      responses:
-        200:
-          content:
-            application/json:
-              schema: IdNumberSchema
-        403: {description: Not allowed for this role}
-        404: {description: No such member in your scope}
-        422: {description: A reason is required}
-    """
+    """The full ID number, for a role that needs it and says why; the reading is audited."""
     member = access.get_member(current_user, member_id)
     access.require(access.can_unmask_id_numbers(current_user))
     id_number = reveal_id_number(member, UnmaskSchema().load(json_body())["reason"])
@@ -449,26 +338,9 @@ def reveal_id_number(member: Member, reason: str) -> str:
 
 @bp.post("/households/<int:household_id>/assignments")
 @login_required
+@documented("registry", {200: HouseholdDetailSchema}, body=AssignSchema, errors=[403])
 def assign_cadre(household_id: int):
-    """Make a cadre responsible for a household (supervisors and admins).
-    ---
-    post:
-      tags: [registry]
-      parameters:
-        - {in: path, name: household_id, required: true, schema: {type: integer}}
-      requestBody:
-        content:
-          application/json:
-            schema: AssignSchema
-      responses:
-        200:
-          content:
-            application/json:
-              schema: HouseholdDetailSchema
-        403: {description: Not allowed for this role}
-        404: {description: No such household or cadre in your scope}
-        422: {description: Invalid fields}
-    """
+    """Make a cadre responsible for a household (supervisors and admins)."""
     household = _load_household(household_id)
     access.require(access.can_edit_registry(current_user))
     cadre = access.get_cadre(current_user, AssignSchema().load(json_body())["cadre_id"])
@@ -489,22 +361,9 @@ def assign(household: Household, cadre: User, reason: str | None = None) -> bool
 
 @bp.delete("/households/<int:household_id>/assignments/<int:cadre_id>")
 @login_required
+@documented("registry", {200: HouseholdDetailSchema}, errors=[403])
 def unassign_cadre(household_id: int, cadre_id: int):
-    """End a cadre's responsibility for a household; the history is kept.
-    ---
-    delete:
-      tags: [registry]
-      parameters:
-        - {in: path, name: household_id, required: true, schema: {type: integer}}
-        - {in: path, name: cadre_id, required: true, schema: {type: integer}}
-      responses:
-        200:
-          content:
-            application/json:
-              schema: HouseholdDetailSchema
-        403: {description: Not allowed for this role}
-        404: {description: No such household or assignment}
-    """
+    """End a cadre's responsibility for a household; the history is kept."""
     household = _load_household(household_id)
     access.require(access.can_edit_registry(current_user))
     unassign(household, cadre_id)

@@ -7,6 +7,7 @@ from flask import Blueprint
 from flask_login import current_user, login_required
 
 from . import access, audit
+from .apidoc import documented
 from .errors import ApiError, json_body
 from .extensions import db
 from .models import Household, SupportMeasure
@@ -34,26 +35,9 @@ def _editable_household(household_id: int) -> Household:
 
 @bp.post("/households/<int:household_id>/measures")
 @login_required
+@documented("registry", {201: MeasureSchema}, body=MeasureInSchema, errors=[403])
 def add_measure(household_id: int):
-    """Set a support measure on a household (supervisors and admins).
-    ---
-    post:
-      tags: [registry]
-      parameters:
-        - {in: path, name: household_id, required: true, schema: {type: integer}}
-      requestBody:
-        content:
-          application/json:
-            schema: MeasureInSchema
-      responses:
-        201:
-          content:
-            application/json:
-              schema: MeasureSchema
-        403: {description: Not allowed for this role}
-        404: {description: No such household in your scope}
-        422: {description: Invalid fields}
-    """
+    """Set a support measure on a household (supervisors and admins)."""
     household = _editable_household(household_id)
     measure = start_measure(household, MeasureInSchema().load(json_body()))
     db.session.commit()
@@ -62,27 +46,14 @@ def add_measure(household_id: int):
 
 @bp.post("/measures/<int:measure_id>/end")
 @login_required
+@documented(
+    "registry",
+    {200: MeasureSchema},
+    body=MeasureEndSchema,
+    errors={403: None, 409: "The measure has ended already"},
+)
 def end_measure(measure_id: int):
-    """End a support measure from a date (supervisors and admins); it stays in the history.
-    ---
-    post:
-      tags: [registry]
-      parameters:
-        - {in: path, name: measure_id, required: true, schema: {type: integer}}
-      requestBody:
-        content:
-          application/json:
-            schema: MeasureEndSchema
-      responses:
-        200:
-          content:
-            application/json:
-              schema: MeasureSchema
-        403: {description: Not allowed for this role}
-        404: {description: No such measure in your scope}
-        409: {description: The measure has ended already}
-        422: {description: Invalid fields}
-    """
+    """End a support measure from a date (supervisors and admins); it stays in the history."""
     measure = access.get_measure(current_user, measure_id)  # outside the scope: 404
     access.require(access.can_edit_registry(current_user))
     stop_measure(measure, MeasureEndSchema().load(json_body())["ended_on"])

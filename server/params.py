@@ -13,8 +13,8 @@ from flask import Flask, abort, request
 from flask.json.provider import DefaultJSONProvider
 from flask.wrappers import Request
 from flask_babel import gettext as _
+from werkzeug.exceptions import NotFound
 from werkzeug.routing import BaseConverter
-from werkzeug.routing import ValidationError as NoMatch
 
 from .errors import ApiError, Coded
 
@@ -48,7 +48,9 @@ class IdConverter(BaseConverter):
     def to_python(self, value: str) -> int:
         number = int(value)
         if not 0 <= number <= ROW_ID_MAX:
-            raise NoMatch()
+            # Not a routing ValidationError (no match): Werkzeug would then answer 405 when the
+            # same path has a route for another method (PATCH /api/households/<id> beside GET).
+            raise NotFound()
         return number
 
     def to_url(self, value) -> str:

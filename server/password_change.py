@@ -6,14 +6,30 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from . import accounts
+from .apidoc import documented
 from .auth import check_form_csrf, me_payload, page_login_required, safe_next, start_session
 from .errors import ApiError, error_response, json_body
 from .extensions import db
+from .schemas.users import MeSchema
 
 bp = Blueprint("password", __name__)
 
+# Read by hand (three strings), so that each refusal names the field accounts.py refused.
+PASSWORD_CHANGE = {
+    "type": "object",
+    "required": ["current_password", "new_password", "repeated_password"],
+    "properties": {
+        "current_password": {"type": "string"},
+        "new_password": {"type": "string"},
+        "repeated_password": {
+            "type": "string",
+            "description": "must equal new_password",
+        },
+    },
+}
+
 # What a person holding a one-time password may still reach.
-_OPEN_ENDPOINTS = {
+OPEN_ENDPOINTS = {
     "auth.login",
     "auth.logout",
     "auth.me",
@@ -29,7 +45,7 @@ def hold_to_password_change():
     if not current_user.is_authenticated or not current_user.must_change_password:
         return None
     endpoint = request.endpoint or ""
-    if endpoint in _OPEN_ENDPOINTS or request.blueprint in _OPEN_BLUEPRINTS:
+    if endpoint in OPEN_ENDPOINTS or request.blueprint in _OPEN_BLUEPRINTS:
         return None
     if request.path.startswith("/api/"):
         return error_response(
@@ -48,29 +64,14 @@ def _change(current: str, new: str, repeated: str) -> None:
 
 @bp.post("/api/password")
 @login_required
+@documented(
+    "auth",
+    {200: ("Changed; the answer is /api/me's, with a new CSRF token", MeSchema)},
+    body=PASSWORD_CHANGE,
+    errors={422: "Wrong current password, a new one not accepted, or the two new ones differ"},
+)
 def change():
-    """Change one's own password (required after a one-time password).
-    ---
-    post:
-      tags: [auth]
-      requestBody:
-        content:
-          application/json:
-            schema:
-              type: object
-              required: [current_password, new_password, repeated_password]
-              properties:
-                current_password: {type: string}
-                new_password: {type: string}
-                repeated_password: {type: string}
-      responses:
-        200:
-          description: Changed; the answer is /api/me's, with a new CSRF token
-          content:
-            application/json:
-              schema: MeSchema
-        422: {description: "Wrong current password, or a new one not accepted"}
-    """
+    """Change one's own password (required after a one-time password)."""
     data = json_body()
     values = [data.get(k) for k in ("current_password", "new_password", "repeated_password")]
     if not all(isinstance(v, str) for v in values):

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
 from . import access, images, storage
+from .apidoc import File, documented
 from .coverage import flag_photo
 from .errors import ApiError
 from .extensions import db
@@ -72,34 +73,22 @@ def _answer_stored(photo: Photo, sha256: str):
 
 @bp.put("/sync/photos/<uuid:photo_uuid>")
 @login_required
+@documented(
+    "sync",
+    {
+        200: ("Already stored (same UUID and SHA-256)", PhotoResultSchema),
+        201: ("Stored", PhotoResultSchema),
+    },
+    form=PhotoUploadSchema,
+    errors={
+        409: "visit_not_synced: push the visit first; photo_conflict: the UUID is taken",
+        413: "The file is too large",
+        422: "Not an image, too many pixels, or the SHA-256 does not match",
+        503: "busy: the server decodes other photos; send again after Retry-After",
+    },
+)
 def upload(photo_uuid):
-    """Upload one photo of a visit; sending the same UUID and bytes again changes nothing.
-    ---
-    put:
-      tags: [sync]
-      summary: Upload a visit's photo (after its visit was pushed)
-      parameters:
-        - {in: path, name: photo_uuid, required: true, schema: {type: string, format: uuid}}
-      requestBody:
-        content:
-          multipart/form-data:
-            schema: PhotoUploadSchema
-      responses:
-        200:
-          description: Already stored (same UUID and SHA-256)
-          content:
-            application/json:
-              schema: PhotoResultSchema
-        201:
-          description: Stored
-          content:
-            application/json:
-              schema: PhotoResultSchema
-        409: {description: "visit_not_synced: push the visit first; photo_conflict: UUID taken"}
-        413: {description: File too large}
-        422: {description: "Not an image, too many pixels, or the SHA-256 does not match"}
-        503: {description: "busy: the server decodes other photos; send again after Retry-After"}
-    """
+    """Upload one photo of a visit; sending the same UUID and bytes again changes nothing."""
     uuid = str(photo_uuid)
     form = PhotoUploadSchema().load(request.form.to_dict())
     raw = _read_upload()
@@ -181,39 +170,15 @@ def _serve(photo_uuid, thumbnail: bool) -> Response:
 
 @bp.get("/photos/<uuid:photo_uuid>")
 @login_required
+@documented("sync", {200: File("image/jpeg"), 304: "Not modified (If-None-Match)"})
 def photo(photo_uuid):
-    """A photo, re-encoded as JPEG without metadata.
-    ---
-    get:
-      tags: [sync]
-      parameters:
-        - {in: path, name: photo_uuid, required: true, schema: {type: string, format: uuid}}
-      responses:
-        200:
-          content:
-            image/jpeg:
-              schema: {type: string, format: binary}
-        304: {description: Not modified (If-None-Match)}
-        404: {description: No such photo in your scope}
-    """
+    """A photo, re-encoded as JPEG without metadata."""
     return _serve(photo_uuid, thumbnail=False)
 
 
 @bp.get("/photos/<uuid:photo_uuid>/thumb")
 @login_required
+@documented("sync", {200: File("image/jpeg"), 304: "Not modified (If-None-Match)"})
 def thumbnail(photo_uuid):
-    """A photo's thumbnail (long edge 320 px).
-    ---
-    get:
-      tags: [sync]
-      parameters:
-        - {in: path, name: photo_uuid, required: true, schema: {type: string, format: uuid}}
-      responses:
-        200:
-          content:
-            image/jpeg:
-              schema: {type: string, format: binary}
-        304: {description: Not modified (If-None-Match)}
-        404: {description: No such photo in your scope}
-    """
+    """A photo's thumbnail (long edge 320 px)."""
     return _serve(photo_uuid, thumbnail=True)

@@ -1,6 +1,6 @@
 """Fuzzing the API from its own document: schemathesis generates valid and invalid calls for
-every operation in /api/openapi.json, as each role, and every answer must be a non-5xx that
-matches what the document says about that status.
+every operation in /api/openapi.json, as each role, and every answer must be a non-5xx with a
+status the document lists for that operation, and a body that matches what it says.
 
 Bounded for `make test` (FUZZ_EXAMPLES per operation, role and mode); `make stress` runs the
 same with many more examples.
@@ -17,6 +17,7 @@ from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
+    status_code_conformance,
 )
 from werkzeug.test import Client
 
@@ -28,7 +29,7 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
 ROLES = ("anonymous", "chengzi_cadre", "chengzi_supervisor", "town_supervisor", "admin")
 # Signing out would leave the rest of a role's run anonymous; anonymous runs cover it.
 SIGNED_IN_SKIPS = {("POST", "/api/logout")}
-CHECKS = [response_schema_conformance, content_type_conformance]
+CHECKS = [status_code_conformance, response_schema_conformance, content_type_conformance]
 
 
 def _credentials(app, login, role: str) -> tuple[dict, dict]:

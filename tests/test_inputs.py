@@ -52,6 +52,23 @@ def test_digits_outside_ascii_in_paths_are_not_ids(world, login):
     assert office.get(f"/api/households/{arabic}").status_code == 404
 
 
+@pytest.mark.parametrize(
+    "method, url",
+    [
+        ("PATCH", "/api/households/{n}"),
+        ("DELETE", "/api/members/{n}"),
+        ("POST", "/api/members/{n}/id-number"),
+        ("DELETE", "/api/households/1/assignments/{n}"),
+    ],
+)
+def test_ids_beyond_the_column_are_missing_rows_whatever_the_method(world, login, method, url):
+    """Not 405: the path has routes for other methods too."""
+    office = login("admin")
+    answer = office._send(method.lower(), url.format(n=BEYOND_COLUMN + 1), json={})
+    assert answer.status_code == 404
+    assert answer.get_json()["error"] == "not_found"
+
+
 @pytest.mark.parametrize("value", [str(HUGE), str(BEYOND_COLUMN), "-1"])
 def test_integers_beyond_the_column_in_query_strings(world, login, value):
     office = login("admin")

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import access
+from ..apidoc import File, documented
 from ..errors import ApiError
 from ..extensions import db
 from ..models import Town
@@ -18,36 +19,27 @@ from .template import template_bytes
 bp = Blueprint("imports", __name__, url_prefix="/api/imports")
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# ImportFormSchema reads the form's fields; the file itself comes from request.files.
+IMPORT_FORM = {
+    "allOf": [
+        ImportFormSchema,
+        {
+            "type": "object",
+            "required": ["file"],
+            "properties": {"file": {"type": "string", "format": "binary"}},
+        },
+    ]
+}
 
 
 @bp.post("")
 @login_required
+@documented("registry", {200: ImportReportSchema}, form=IMPORT_FORM, errors=[403])
 def import_households():
     """Import households from an XLSX or CSV file, within the user's scope.
 
     Households are written whole or not at all; refused rows come back as errors with the
     row number, the column and the reason.
-    ---
-    post:
-      tags: [registry]
-      requestBody:
-        content:
-          multipart/form-data:
-            schema:
-              type: object
-              required: [file]
-              properties:
-                file: {type: string, format: binary}
-                town: {type: string, description: Town to import into (admins)}
-                dry_run: {type: boolean, description: Check and count without writing}
-      responses:
-        200:
-          content:
-            application/json:
-              schema: ImportReportSchema
-        403: {description: Not allowed for this role}
-        413: {description: File too large}
-        422: {description: "No file, or a file that cannot be imported as a whole"}
     """
     access.require(access.can_edit_registry(current_user))
     form = ImportFormSchema().load(request.form)
@@ -77,17 +69,9 @@ def import_households():
 
 @bp.get("/template.xlsx")
 @login_required
+@documented("registry", {200: File(XLSX_TYPE)}, errors=[403])
 def template():
-    """The import template: header row, one example household, and a sheet of notes.
-    ---
-    get:
-      tags: [registry]
-      responses:
-        200:
-          content:
-            application/vnd.openxmlformats-officedocument.spreadsheetml.sheet: {}
-        403: {description: Not allowed for this role}
-    """
+    """The import template: header row, one example household, and a sheet of notes."""
     access.require(access.can_edit_registry(current_user))
     town = current_user.town.name if current_user.town else _only_town()
     return send_file(

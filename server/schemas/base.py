@@ -55,18 +55,28 @@ def _inner_fields(field: fields.Field) -> list:
 
 
 def _coded(validator):
-    if getattr(validator, "coded", False):
-        return validator
+    return validator if getattr(validator, "coded", False) else CodedValidator(validator)
 
-    def check(value):
+
+class CodedValidator:
+    """A validator whose refusal carries its code. It reads like the validator it wraps, so
+    its choices, bounds and pattern still reach the OpenAPI document (apispec looks for
+    `choices`, `min`, `max`, `regex`...)."""
+
+    coded = True
+
+    def __init__(self, validator):
+        self.validator = validator
+
+    def __getattr__(self, name: str):
+        return getattr(self.validator, name)
+
+    def __call__(self, value):
         try:
-            return validator(value)
+            return self.validator(value)
         except ValidationError as error:
-            code = _validator_code(validator, value)
+            code = _validator_code(self.validator, value)
             raise ValidationError(_with_code(error.messages, code)) from error
-
-    check.coded = True
-    return check
 
 
 def _with_code(messages, code: str):

@@ -51,9 +51,7 @@ class String(_String):
 
 class Mu(Decimal):  # noqa: F405 (marshmallow's Decimal, from the star import)
     """An area in mu, sent as a string of decimal digits ("0.50") so no float rounds it on
-    the way, and documented as such."""
+    the way (server/openapi.py documents such a decimal as the string it is)."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("metadata", {})
-        kwargs["metadata"] = {"type": "string", "format": "decimal"} | kwargs["metadata"]
         super().__init__(as_string=True, **kwargs)

@@ -45,6 +45,12 @@ class MemberSchema(Schema):
 
 
 class MemberInSchema(Schema):
+    class Meta:
+        description = (
+            "A household member. birth_year and sex, when left out, are read from id_number; "
+            "an ID number appears once per household (409)."
+        )
+
     name = fields.String(required=True, validate=validate.Length(1, 64))
     id_number = fields.String(required=True)
     relation = fields.String(required=True, validate=validate.Length(1, 16))
@@ -101,6 +107,9 @@ class MeasureSchema(Schema):
 class MeasureInSchema(Schema):
     """A support measure the office sets on a household."""
 
+    class Meta:
+        description = 'A support measure. detail is required when kind is "other".'
+
     kind = fields.String(required=True, validate=validate.OneOf(MEASURE_KINDS))
     detail = fields.String(allow_none=True, validate=validate.Length(1, 200))
     amount_fen = fields.Integer(allow_none=True, validate=validate.Range(0, 10**10))
@@ -117,7 +126,10 @@ class MeasureInSchema(Schema):
 
 
 class MeasureEndSchema(Schema):
-    ended_on = fields.Date(required=True)
+    # Checked against the measure itself (measures.stop_measure).
+    ended_on = fields.Date(
+        required=True, metadata={"description": "not before the measure's started_on"}
+    )
 
 
 class HouseholdSummarySchema(Schema):

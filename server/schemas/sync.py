@@ -85,14 +85,16 @@ class SituationSchema(Schema):
 
 
 class CropInSchema(Schema):
+    class Meta:
+        description = 'A plot as recorded at a visit. crop_name is required when crop is "other".'
+
     uuid = fields.UUID(required=True)
     crop = fields.String(required=True, validate=validate.OneOf(CROPS))
     crop_name = fields.String(allow_none=True, validate=validate.Length(1, 32))
+    # The phone sends the text typed ("0.5"); as_string says so in the document (a JSON
+    # number is read too).
     area_mu = fields.Decimal(
-        required=True,
-        places=2,
-        validate=validate.Range(0, 100000),
-        metadata={"minimum": 0, "maximum": 100000},  # apispec would print Decimal bounds as strings
+        required=True, places=2, as_string=True, validate=validate.Range(0, 100000)
     )
     plants = fields.Integer(allow_none=True, validate=validate.Range(0, 10**7))
     yield_kg = fields.Integer(allow_none=True, validate=validate.Range(0, 10**8))
@@ -111,6 +113,12 @@ def _unique(items, what: str):
 
 
 class VisitDataSchema(Schema):
+    class Meta:
+        description = (
+            "A visit. Each list holds an item at most once (crops by uuid). report_id, "
+            "from older phones, is added to report_ids."
+        )
+
     household_id = fields.Id(required=True, strict=True)
     visited_at = fields.AwareDateTime(
         required=True,
@@ -132,18 +140,21 @@ class VisitDataSchema(Schema):
         fields.UUID(),
         load_default=list,
         validate=[validate.Length(max=PHOTOS_PER_VISIT), lambda p: _unique(p, "photo")],
+        metadata={"uniqueItems": True},
     )
     # The household's support measures the cadre saw carried out, by kind.
     measures = fields.List(
         fields.String(validate=validate.OneOf(MEASURE_KINDS)),
         load_default=list,
         validate=[validate.Length(max=len(MEASURE_KINDS)), lambda m: _unique(m, "measure")],
+        metadata={"uniqueItems": True},
     )
     # The household's self-reports (自主申报) this visit answers: storing it closes them.
     report_ids = fields.List(
         fields.Id(strict=True),
         load_default=list,
         validate=[validate.Length(max=20), lambda r: _unique(r, "report")],
+        metadata={"uniqueItems": True},
     )
     # What phones before report_ids sent: one report, or null.
     report_id = fields.Id(allow_none=True, load_default=None)

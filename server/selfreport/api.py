@@ -4,6 +4,7 @@ from flask import Blueprint, Response, abort, request
 from flask_login import current_user, login_required
 
 from .. import access, storage
+from ..apidoc import File, documented
 from ..extensions import db
 from ..schemas.selfreport import HandledSchema, ReportQuerySchema, ReportSchema
 from . import reports
@@ -13,25 +14,12 @@ bp = Blueprint("selfreport_api", __name__, url_prefix="/api")
 
 @bp.get("/reports")
 @login_required
+@documented("reports", {200: ReportSchema(many=True)}, query=ReportQuerySchema)
 def list_reports():
     """Household self-reports in the user's scope, as tasks.
 
     Open first; then urgent illness, disaster and need-help (priority 0), other urgent (1),
     the rest (2); oldest first within each.
-    ---
-    get:
-      tags: [reports]
-      parameters:
-        - in: query
-          schema: ReportQuerySchema
-      responses:
-        200:
-          content:
-            application/json:
-              schema:
-                type: array
-                items: ReportSchema
-        422: {description: Bad filter}
     """
     args = ReportQuerySchema().load(request.args)
     rows = reports.tasks(
@@ -42,39 +30,17 @@ def list_reports():
 
 @bp.get("/reports/<int:report_id>")
 @login_required
+@documented("reports", {200: ReportSchema})
 def get_report(report_id: int):
-    """One self-report.
-    ---
-    get:
-      tags: [reports]
-      parameters:
-        - {in: path, name: report_id, required: true, schema: {type: integer}}
-      responses:
-        200:
-          content:
-            application/json:
-              schema: ReportSchema
-        404: {description: No such report in your scope}
-    """
+    """One self-report."""
     return ReportSchema().dump(access.get_report(current_user, report_id))
 
 
 @bp.post("/reports/<int:report_id>/seen")
 @login_required
+@documented("reports", {200: ReportSchema})
 def mark_seen(report_id: int):
-    """Say the report has been read; the family's page then shows it as seen. Idempotent.
-    ---
-    post:
-      tags: [reports]
-      parameters:
-        - {in: path, name: report_id, required: true, schema: {type: integer}}
-      responses:
-        200:
-          content:
-            application/json:
-              schema: ReportSchema
-        404: {description: No such report in your scope}
-    """
+    """Say the report has been read; the family's page then shows it as seen. Idempotent."""
     report = access.get_report(current_user, report_id)
     reports.mark_seen(report, current_user)
     db.session.commit()
@@ -83,25 +49,9 @@ def mark_seen(report_id: int):
 
 @bp.post("/reports/<int:report_id>/handled")
 @login_required
+@documented("reports", {200: ReportSchema}, body=HandledSchema)
 def mark_handled(report_id: int):
-    """Close the report with a note on what was done (a phone call, relief arranged...).
-    ---
-    post:
-      tags: [reports]
-      parameters:
-        - {in: path, name: report_id, required: true, schema: {type: integer}}
-      requestBody:
-        content:
-          application/json:
-            schema: HandledSchema
-      responses:
-        200:
-          content:
-            application/json:
-              schema: ReportSchema
-        404: {description: No such report in your scope}
-        422: {description: A note is required}
-    """
+    """Close the report with a note on what was done (a phone call, relief arranged...)."""
     report = access.get_report(current_user, report_id)
     data = HandledSchema().load(request.get_json(silent=True) or {})
     reports.mark_handled(report, current_user, data["note"])
@@ -111,19 +61,11 @@ def mark_handled(report_id: int):
 
 @bp.get("/reports/<int:report_id>/photo")
 @login_required
+@documented(
+    "reports", {200: File("image/jpeg")}, errors={404: "No such report in your scope, or no photo"}
+)
 def report_photo(report_id: int):
-    """The photo sent with a report, re-encoded (no metadata), as JPEG.
-    ---
-    get:
-      tags: [reports]
-      parameters:
-        - {in: path, name: report_id, required: true, schema: {type: integer}}
-      responses:
-        200:
-          content:
-            image/jpeg: {}
-        404: {description: "No such report in your scope, or no photo"}
-    """
+    """The photo sent with a report, re-encoded (no metadata), as JPEG."""
     return photo_response(access.get_report(current_user, report_id))
 
 

@@ -8,22 +8,40 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
 from .. import changes  # noqa: F401  (its session hooks number every change phones pull)
+from ..apidoc import documented
 from ..errors import ApiError, validation_fields
 from ..extensions import db
 from ..models import utcnow
 from ..schemas.sync import (
     MAX_RECORDS,
     DeviceSchema,
+    HouseholdEditRecordSchema,
     PullQuerySchema,
     PullResponseSchema,
     PushResponseSchema,
     PushSchema,
+    VisitRecordSchema,
 )
 from ..transactions import begin_write
 from .pull import pull_page
 from .push import process_records, record_device
 
 bp = Blueprint("sync", __name__, url_prefix="/api/sync")
+
+# The push body as phones send it: PushSchema reads the envelope, each record's kind then
+# picks the schema of its data (sync/push.py).
+PUSH_BODY = {
+    "type": "object",
+    "required": ["records"],
+    "properties": {
+        "device": DeviceSchema,
+        "records": {
+            "type": "array",
+            "maxItems": MAX_RECORDS,
+            "items": {"oneOf": [VisitRecordSchema, HouseholdEditRecordSchema]},
+        },
+    },
+}
 
 
 def _load_envelope() -> dict:
@@ -55,39 +73,23 @@ def _load_device(raw) -> dict | None:
 
 @bp.post("/push")
 @login_required
+@documented(
+    "sync",
+    {200: PushResponseSchema},
+    body=PUSH_BODY,
+    errors={
+        400: "Malformed envelope (no record acknowledged)",
+        401: "Not signed in (keep the queue)",
+        413: "More than 100 records, or a body over the size limit",
+    },
+)
 def push_records():
     """Store a batch of records made on a phone; one result per record, in order.
-    ---
-    post:
-      tags: [sync]
-      summary: Push visits and household edits made offline
-      description: |
-        Each record's UUID is its permanent key: the same record sent again answers
-        "duplicate" with what the first push answered, and never makes a second row.
-        A rejected record (4xx in its result) is left out alone; the rest still land.
-        A whole-request 5xx means nothing was stored. See docs/sync.md.
-      requestBody:
-        content:
-          application/json:
-            schema:
-              type: object
-              required: [records]
-              properties:
-                device: DeviceSchema
-                records:
-                  type: array
-                  maxItems: 100
-                  items:
-                    oneOf: [VisitRecordSchema, HouseholdEditRecordSchema]
-      responses:
-        200:
-          content:
-            application/json:
-              schema: PushResponseSchema
-        400: {description: Malformed envelope (no record acknowledged)}
-        401: {description: Not signed in (keep the queue)}
-        403: {description: Missing CSRF header}
-        413: {description: "More than 100 records, or a body over the size limit"}
+
+    Each record's UUID is its permanent key: the same record sent again answers "duplicate"
+    with what the first push answered, and never makes a second row. A rejected record (4xx
+    in its result, with `fields` and `codes`) is left out alone; the rest still land. A
+    whole-request 5xx means nothing was stored. See docs/sync.md.
     """
     envelope = _load_envelope()
     device = _load_device(envelope["device"])
@@ -101,26 +103,18 @@ def push_records():
 
 @bp.get("/pull")
 @login_required
+@documented(
+    "sync",
+    {200: PullResponseSchema},
+    query=PullQuerySchema,
+    errors={400: "Bad or stale cursor (pull again without one)"},
+)
 def pull_changes():
     """The user's households, and what changed for them since a cursor this server issued.
-    ---
-    get:
-      tags: [sync]
-      summary: Pull households changed since a cursor
-      description: |
-        No cursor: every household in scope. The cursor is a position in the server's change
-        sequence, never a clock. Pages are keyset pages: while "more" is true, call again with
-        the returned cursor. "removed" lists households no longer assigned to the cadre.
-      parameters:
-        - in: query
-          schema: PullQuerySchema
-      responses:
-        200:
-          content:
-            application/json:
-              schema: PullResponseSchema
-        400: {description: Bad or stale cursor (pull again without one)}
-        401: {description: Not signed in}
+
+    No cursor: every household in scope. The cursor is a position in the server's change
+    sequence, never a clock. Pages are keyset pages: while "more" is true, call again with
+    the returned cursor. "removed" lists households no longer assigned to the cadre.
     """
     args = PullQuerySchema().load(request.args)
     page = pull_page(current_user, args.get("cursor"), args["limit"])
