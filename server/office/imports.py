@@ -128,7 +128,7 @@ def apply_import(job_id: int):
     job = _job(job_id)
     check_form_csrf()
     if job.state != "checked":
-        abort(409, "Only a checked import can be applied.")
+        abort(409, gettext("Only a checked import can be applied."))
     jobs.apply(job)
     return redirect(url_for("office.import_job", job_id=job.id), 303)
 
@@ -139,7 +139,7 @@ def run_import_again(job_id: int):
     job = _job(job_id)
     check_form_csrf()
     if not jobs.interrupted(job):
-        abort(409, "Only an interrupted import can be run again.")
+        abort(409, gettext("Only an interrupted import can be run again."))
     jobs.run_again(job)
     return redirect(url_for("office.import_job", job_id=job.id), 303)
 
@@ -152,7 +152,7 @@ def import_errors(job_id: int):
     try:
         workbook = error_workbook(job)
     except ImportFileError:
-        abort(409, "This file could not be read, so it has no rows to list.")
+        abort(409, gettext("This file could not be read, so it has no rows to list."))
     return send_file(
         BytesIO(workbook),
         mimetype=XLSX_TYPE,
