@@ -119,6 +119,7 @@ def import_job(job_id: int):
         refused_households=refused_households,
         refresh=REFRESH_SECONDS if running else None,
         state_label=state_label,
+        file_kept=jobs.has_file(job),
     )
 
 
@@ -129,6 +130,8 @@ def apply_import(job_id: int):
     check_form_csrf()
     if job.state != "checked":
         abort(409, gettext("Only a checked import can be applied."))
+    if not jobs.has_file(job):
+        abort(409, gettext("The uploaded file was deleted a day after its check. Upload it again."))
     jobs.apply(job)
     return redirect(url_for("office.import_job", job_id=job.id), 303)
 
@@ -140,6 +143,13 @@ def run_import_again(job_id: int):
     check_form_csrf()
     if not jobs.interrupted(job):
         abort(409, gettext("Only an interrupted import can be run again."))
+    if not jobs.has_file(job):
+        abort(
+            409,
+            gettext(
+                "The uploaded file was deleted a day after the import stopped. Upload it again."
+            ),
+        )
     jobs.run_again(job)
     return redirect(url_for("office.import_job", job_id=job.id), 303)
 
@@ -148,6 +158,13 @@ def run_import_again(job_id: int):
 @office_page
 def import_errors(job_id: int):
     job = _job(job_id)
+    if not jobs.has_file(job):
+        abort(
+            409,
+            gettext(
+                "The file was deleted a day after the import; its page lists the refused rows."
+            ),
+        )
     stem = job.file_name.rsplit(".", 1)[0] or "import"
     try:
         workbook = error_workbook(job)
