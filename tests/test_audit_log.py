@@ -185,3 +185,33 @@ def test_migration_gives_older_events_their_household(tmp_path):
             ]
             db.session.remove()
             db.engine.dispose()
+
+
+def test_town_import_flag_and_card_events_are_written_in_words_too(world, login):
+    """The events no household form writes: a town's demo seed and settings, an import's
+    counts, a checked visit flag, a door card issued again."""
+    audit.record("seed", "town", world.town.id, after={"seed": 7, "households": 5952})
+    audit.record(
+        "update", "town", world.town.id, {"flag_distance_m": 500}, {"flag_distance_m": 800}
+    )
+    counts = {"rows": 5, "households_created": 3, "members_removed": 1, "cadres_created": 2}
+    audit.record("import", "registry", None, None, counts, "import 户籍.xlsx")
+    audit.record(
+        "reissue",
+        "household_link",
+        None,
+        {"link_id": 4},
+        {"household_id": world.h_chengzi.id, "for_card": True},
+    )
+    db.session.commit()
+    page = login("admin").get("/office/audit").get_data(as_text=True)
+    for words in (
+        "演示数据种子",
+        "新建帮扶责任人账户",
+        "移除成员",
+        "用于联系卡",
+        "<del>500</del> → <ins>800</ins>",
+    ):
+        assert words in page, words
+    for field_name in ("seed", "households_created", "members_removed", "for_card", "flag_"):
+        assert f"{field_name}：" not in page
