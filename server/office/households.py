@@ -7,7 +7,7 @@ audit are the API's. A form that does not fit changes nothing and is answered wi
 and a plain sentence saying which fields to check.
 """
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
@@ -255,6 +255,7 @@ def add_household():
         db.session.rollback()
         return _new_form(request.form.to_dict(), refusal(error), 422)
     db.session.commit()
+    flash(_("Household added."))
     return redirect(url_for("office.household", household_id=household.id), 303)
 
 
@@ -342,9 +343,9 @@ def _crops_by_visit(visit_ids) -> dict[int, list[CropRecord]]:
     return found
 
 
-def _edit(household_id: int, change, anchor: str = ""):
-    """Run one form's change on a household in scope: committed and back to the page, or
-    rolled back and the page again with the sentence saying why."""
+def _edit(household_id: int, change, done: str, anchor: str = ""):
+    """Run one form's change on a household in scope: committed and back to the page with
+    `done` said, or rolled back and the page again with the sentence saying why."""
     check_form_csrf()
     household = access.get_household(current_user, household_id)
     access.require(access.can_edit_registry(current_user))
@@ -356,6 +357,7 @@ def _edit(household_id: int, change, anchor: str = ""):
             abort(404)
         return _household_page(household, refusal(error), 422)
     db.session.commit()
+    flash(done)
     return redirect(url_for("office.household", household_id=household.id) + anchor, 303)
 
 
@@ -369,7 +371,7 @@ def edit_details(household_id: int):
         reason = _reason(required=False)
         change_household(household, data | ({"reason": reason} if reason else {}))
 
-    return _edit(household_id, change)
+    return _edit(household_id, change, _("Saved."))
 
 
 @bp.post("/households/<int:household_id>/class")
@@ -379,7 +381,7 @@ def change_class(household_id: int):
         data = HouseholdEditSchema().load({"klass": request.form.get("klass", "")})
         change_household(household, data | {"reason": _reason()})
 
-    return _edit(household_id, change)
+    return _edit(household_id, change, _("Class changed; the change is in the class history."))
 
 
 def _member_data(partial: bool = False) -> dict:
@@ -397,7 +399,7 @@ def add_member(household_id: int):
     def change(household):
         new_member(household, _member_data(), _reason(required=False))
 
-    return _edit(household_id, change, "#members")
+    return _edit(household_id, change, _("Member added."), "#members")
 
 
 def _member(member_id: int) -> Member:
@@ -414,7 +416,7 @@ def edit_member(member_id: int):
     def change(household):
         change_member(member, _member_data(partial=True), _reason(required=False))
 
-    return _edit(member.household_id, change, "#members")
+    return _edit(member.household_id, change, _("Member saved."), "#members")
 
 
 @bp.post("/members/<int:member_id>/remove")
@@ -425,7 +427,7 @@ def remove_member(member_id: int):
     def change(household):
         delete_member(member, _reason())
 
-    return _edit(member.household_id, change, "#members")
+    return _edit(member.household_id, change, _("Member removed."), "#members")
 
 
 @bp.post("/members/<int:member_id>/id-number")
@@ -455,7 +457,7 @@ def assign_cadre(household_id: int):
             raise ValidationError({"cadre_id": [""]})
         assign(household, access.get_cadre(current_user, cadre_id), _reason(required=False))
 
-    return _edit(household_id, change, "#cadres")
+    return _edit(household_id, change, _("Cadre responsible assigned."), "#cadres")
 
 
 @bp.post("/households/<int:household_id>/cadres/<int:cadre_id>/end")
@@ -468,4 +470,4 @@ def end_assignment(household_id: int, cadre_id: int):
             abort(404)
         unassign(household, cadre_id, _reason())
 
-    return _edit(household_id, change, "#cadres")
+    return _edit(household_id, change, _("Assignment ended."), "#cadres")

@@ -3,7 +3,7 @@ and audit as the API in server/measures.py); a plain sentence for what does not 
 
 from datetime import date
 
-from flask import abort, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
@@ -42,7 +42,8 @@ def _fen(yuan: str) -> int | None | str:
     return yuan if amount is None else int(amount * 100)
 
 
-def _back(household_id: int):
+def _back(household_id: int, done: str):
+    flash(done)
     return redirect(url_for("office.household", household_id=household_id) + "#measures")
 
 
@@ -65,7 +66,7 @@ def add_measure_form(household_id: int):
         _refuse(error.messages)
     start_measure(household, data)
     db.session.commit()
-    return _back(household.id)
+    return _back(household.id, _("Support measure added."))
 
 
 @bp.post("/measures/<int:measure_id>/end")
@@ -88,4 +89,4 @@ def end_measure_form(measure_id: int):
         }
         abort(error.status, message.get(error.status, error.message))
     db.session.commit()
-    return _back(measure.household_id)
+    return _back(measure.household_id, _("Support measure ended."))
