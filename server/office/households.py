@@ -262,7 +262,7 @@ def add_household():
 # --- the household page ------------------------------------------------------------------
 
 
-def _household_page(household: Household, error: str | None = None, status: int = 200, **extra):
+def household_page(household: Household, error: str | None = None, status: int = 200, **extra):
     visits = _visit_page(household)
     visit_ids = [v.id for v in visits]
     page = render_template(
@@ -302,7 +302,7 @@ def _household_page(household: Household, error: str | None = None, status: int 
 @bp.get("/households/<int:household_id>")
 @office_page
 def household(household_id: int):
-    return _household_page(access.get_household(current_user, household_id))
+    return household_page(access.get_household(current_user, household_id))
 
 
 def _visit_page(household: Household) -> list[Visit]:
@@ -355,7 +355,7 @@ def _edit(household_id: int, change, done: str, anchor: str = ""):
         db.session.rollback()
         if isinstance(error, ApiError) and error.status == 404:
             abort(404)
-        return _household_page(household, refusal(error), 422)
+        return household_page(household, refusal(error), 422)
     db.session.commit()
     flash(done)
     return redirect(url_for("office.household", household_id=household.id) + anchor, 303)
@@ -442,10 +442,10 @@ def unmask_id_number(member_id: int):
         reason = UnmaskSchema().load({"reason": request.form.get("reason", "").strip()})["reason"]
     except ValidationError:
         sentence = _("Say why you need the full ID number (4 to 200 characters).")
-        return _household_page(household, sentence, 422)
+        return household_page(household, sentence, 422)
     number = reveal_id_number(member, reason)
     db.session.commit()
-    return _household_page(household, revealed={member.id: number})
+    return household_page(household, revealed={member.id: number})
 
 
 @bp.post("/households/<int:household_id>/cadres")
