@@ -55,6 +55,8 @@ FIELDS = {
         "members": _("Members"),
         "lat": _("Latitude"),
         "lon": _("Longitude"),
+        "entered_on": _("In the system since"),
+        "cadre_ids": _("Cadres responsible"),
         "needs_action": _("Needs-action items"),
         "handled": _("Handled"),
         "self_reports": _("Self-reports"),
@@ -146,6 +148,7 @@ COMMON = {
 }
 
 _SEXES = {"M": _("male"), "F": _("female")}
+_ROLES = {"admin": _("Administrator"), "supervisor": _("Supervisor"), "cadre": _("Cadre")}
 
 
 def entity_label(entity: str) -> str:
@@ -179,6 +182,12 @@ def value_text(entity: str, name: str, value, names: dict) -> str:
         return measure_kind(value)
     if name == "kind" and entity == "user":
         return str(KIND_LABELS.get(value, value))
+    if name == "role" and entity == "user":
+        return str(_ROLES.get(value, value))
+    if name == "cadre_ids" and isinstance(value, list):
+        return "、".join(names.get(("user", v), f"#{v}") for v in value) or "—"
+    if name == "members" and isinstance(value, list):  # an import's members, as dicts
+        return "、".join(_member_text(m) for m in value) or "—"
     if name == "amount_fen" and isinstance(value, int):
         yuan = f"{value / 100:.2f}"
         return str(_("%(yuan)s yuan", yuan=yuan))
@@ -187,6 +196,14 @@ def value_text(entity: str, name: str, value, names: dict) -> str:
     if isinstance(value, dict):
         return "; ".join(f"{k}: {v}" for k, v in value.items())
     return str(value)
+
+
+def _member_text(member) -> str:
+    """A member as written by an import: the name and the relation, e.g. 孙三（户主）."""
+    if not isinstance(member, dict):
+        return str(member)
+    name, relation = member.get("name") or "?", member.get("relation")
+    return f"{name}（{relation}）" if relation else str(name)
 
 
 def changes(event, names: dict) -> list[tuple[str, str, str]]:
@@ -218,4 +235,7 @@ def referenced_ids(events) -> dict[str, set[int]]:
                 wanted["village"].add(values["village_id"])
             if isinstance(values.get("cadre_id"), int):
                 wanted["user"].add(values["cadre_id"])
+            cadre_ids = values.get("cadre_ids")
+            if isinstance(cadre_ids, list):
+                wanted["user"].update(i for i in cadre_ids if isinstance(i, int))
     return wanted
