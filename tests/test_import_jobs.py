@@ -278,9 +278,9 @@ def test_an_uploaded_file_is_cleared_a_day_after_its_job_is_done_with(world, log
     client = login("town_supervisor")
     upload_page(client, xlsx_bytes(rows_with_bad_ones()), name="applied.xlsx")
     applied = latest_job()
-    post_form(client, f"/office/import/{applied.id}/apply")
     upload_page(client, xlsx_bytes(rows_with_bad_ones()), name="left.xlsx")
-    left_checked = latest_job()
+    left_checked = latest_job()  # checked while its households were still new
+    post_form(client, f"/office/import/{applied.id}/apply")
     upload_page(client, xlsx_bytes(registry_rows()), name="stopped.xlsx")
     stopped = latest_job()
     db.session.execute(update(ImportJob).where(ImportJob.id == stopped.id).values(state="applying"))
@@ -318,3 +318,16 @@ def test_a_running_job_keeps_its_file_however_long_it_takes(world, login):
     db.session.commit()
     assert jobs.clear_old_files(now=utcnow() + timedelta(days=2)) == 0
     assert _file_kept(job.id)
+
+
+def test_a_check_that_would_change_nothing_offers_no_import(world, login):
+    client = login("town_supervisor")
+    only_bad = rows_with_bad_ones()[len(registry_rows()) :]
+    upload_page(client, xlsx_bytes(only_bad))
+    job = latest_job()
+    assert job.state == "checked" and job.check_counts["households_rejected"] == 2
+    page = client.get(f"/office/import/{job.id}").get_data(as_text=True)
+    assert "无需导入" in page and "/apply" not in page
+    refused = post_form(client, f"/office/import/{job.id}/apply")
+    assert refused.status_code == 409 and "无需导入" in refused.get_data(as_text=True)
+    assert latest_job().state == "checked"

@@ -16,6 +16,7 @@ from ..extensions import db
 from ..importer import jobs
 from ..importer.error_sheet import error_workbook
 from ..importer.errors import ImportFileError
+from ..importer.report import counts_change_something
 from ..models import ImportJob, ImportRowError, Town
 from .site import bp, office_page
 
@@ -120,6 +121,7 @@ def import_job(job_id: int):
         refresh=REFRESH_SECONDS if running else None,
         state_label=state_label,
         file_kept=jobs.has_file(job),
+        changes_something=counts_change_something(job.check_counts or {}),
     )
 
 
@@ -130,6 +132,13 @@ def apply_import(job_id: int):
     check_form_csrf()
     if job.state != "checked":
         abort(409, gettext("Only a checked import can be applied."))
+    if not counts_change_something(job.check_counts or {}):
+        abort(
+            409,
+            gettext(
+                "Nothing in this file would change the registry, so there is nothing to import."
+            ),
+        )
     if not jobs.has_file(job):
         abort(409, gettext("The uploaded file was deleted a day after its check. Upload it again."))
     jobs.apply(job)
