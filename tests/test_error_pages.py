@@ -71,3 +71,10 @@ def test_the_api_still_answers_json(world, login):
     response = committee.get(f"/api/households/{world.h_shamao.id}")
     assert response.status_code == 404
     assert response.get_json()["error"] == "not_found"
+
+
+def test_pages_name_the_apps_icon_so_browsers_ask_for_no_missing_favicon(world, login):
+    page = login("town_supervisor").get("/office/").get_data(as_text=True)
+    icon = page[page.index('<link rel="icon" href="') + 23 :].split('"')[0]
+    assert icon.endswith(".png")
+    assert login("town_supervisor").get(icon).status_code == 200
