@@ -126,7 +126,7 @@ def test_a_refusal_is_explained_in_chinese_with_the_server_words_kept(phone):
     assert server_counts() == (0, 0)
 
     phone.page.click("#lang-toggle")  # the English UI says it in English
-    expect(line).to_contain_text("Crop 1 · Area (mu): Must be between the allowed limits")
+    expect(line).to_contain_text("Crop 1 · Area (mu): Too large; please check")
 
 
 def test_a_taken_uuid_is_sent_again_as_a_new_record_exactly_once(
