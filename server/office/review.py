@@ -1,6 +1,6 @@
 """Pages where a supervisor acts: visit flags to check, households that need action."""
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -80,6 +80,7 @@ def check_flag(flag_id: int):
         after={"kind": flag.kind, "visit_id": flag.visit_id, "comment": comment},
     )
     db.session.commit()
+    flash(gettext("Flag checked."))
     return redirect(safe_next(request.form.get("next")) + f"#flag-{flag.id}")
 
 
@@ -131,6 +132,8 @@ def _needs_cursor():
 def mark_handled(household_id: int):
     check_form_csrf()
     household = access.get_household(current_user, household_id)
-    tasks.household_handled(household.id, _form_text("note"), current_user)
+    handled = tasks.household_handled(household.id, _form_text("note"), current_user)
     db.session.commit()
+    if handled:
+        flash(gettext("%(head)s: marked handled.", head=household.head_name))
     return redirect(safe_next(request.form.get("next") or url_for("office.needs_action")))
