@@ -4,11 +4,13 @@
 FIELD_CODES, which a client can show in its own words (the phone does, in Chinese).
 """
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy.exc import DataError, IntegrityError
-from werkzeug.exceptions import HTTPException, default_exceptions
+from werkzeug.exceptions import HTTPException
 
 from .extensions import db
 
@@ -109,12 +111,61 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+# What a page says for each refusal, unless the view gave its own (translated) sentence.
+PAGE_TITLES = {
+    400: _l("This request cannot be handled"),
+    401: _l("Please sign in"),
+    403: _l("Not allowed"),
+    404: _l("Not found"),
+    405: _l("Not allowed"),
+    409: _l("This cannot be done now"),
+    413: _l("Too large"),
+    429: _l("Too many attempts"),
+}
+PAGE_SENTENCES = {
+    400: _l("Something in the request is not valid. Go back, check it and try again."),
+    401: _l("Sign in to open this page."),
+    403: _l("Your account cannot open this page."),
+    404: _l("There is no such page, or it is outside what your account can see."),
+    405: _l("This address does not take that kind of request."),
+    409: _l("The record changed meanwhile. Reload the page and try again."),
+    413: _l("What was sent is too large."),
+    429: _l("Too many attempts. Wait a little and try again."),
+}
+
+
+def error_page(status: int, sentence: str | None = None, headers=None):
+    """A refusal as a page in the reader's language, with a way back to where they work."""
+    office = current_user.is_authenticated and current_user.role in ("admin", "supervisor")
+    body = render_template(
+        "error.html",
+        title=PAGE_TITLES.get(status) or gettext("Something went wrong"),
+        sentence=sentence
+        or PAGE_SENTENCES.get(status)
+        or gettext("The server could not finish this. Try again later."),
+        way_on="/office/" if office else "/",
+        way_on_label=gettext("Back to the overview") if office else gettext("Back to the start"),
+    )
+    return body, status, headers or {}
+
+
+def _page_sentence(exc: HTTPException) -> str | None:
+    """The view's own sentence (abort(400, gettext(...))), or None for Werkzeug's stock one."""
+    custom = exc.description and exc.description != type(exc).description
+    return gettext(exc.description) if custom else None
+
+
+def _kept_headers(exc: HTTPException) -> dict:
+    kept = ("Allow", "Retry-After", "WWW-Authenticate")
+    return {k: v for k, v in exc.get_headers() if k in kept}
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def api_error(exc: ApiError):
         db.session.rollback()
-        if not _wants_json():  # a page: the plain sentence
-            return default_exceptions[exc.status](exc.message)
+        if not _wants_json():  # a page: the sentence in the reader's language
+            return error_page(exc.status, _api_error_sentence(exc), exc.headers)
         body, status = error_response(exc.status, exc.error, exc.message, exc.fields)
         return body, status, exc.headers
 
@@ -138,12 +189,25 @@ def register(app: Flask) -> None:
         db.session.rollback()
         if _wants_json():
             return error_response(400, "out_of_range", "A value is out of range.")
-        return gettext("A value is out of range."), 400
+        return error_page(400, gettext("A value is out of range."))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         if not _wants_json():
-            return exc
+            if (exc.code or 500) < 400:
+                return exc
+            return error_page(exc.code or 500, _page_sentence(exc), _kept_headers(exc))
         db.session.rollback()
         name = (exc.name or "error").lower().replace(" ", "_")
         return error_response(exc.code or 500, name, exc.description or exc.name)
+
+
+def _api_error_sentence(exc: ApiError) -> str:
+    """An API refusal met on a page: the catalogue's words for it, and for text no database
+    can store, the field it was found in."""
+    codes = field_codes(exc.fields or {})
+    if isinstance(codes, dict):
+        for name, code in codes.items():
+            if code == ["bad_text"] or code == "bad_text":
+                return gettext("“%(name)s” holds characters that cannot be stored.", name=name)
+    return gettext(exc.message)

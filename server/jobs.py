@@ -79,7 +79,8 @@ def worker(workers: int):
         raise click.ClickException("ZOUFANG_JOBS_IMMEDIATE is set: jobs run where enqueued.")
     # An idle worker looks at the queue at least every second (huey's default backs off to
     # ten): someone is watching the page of the job just uploaded.
+    # Periodic tasks too: the hourly sweep of old import files (server/importer/jobs.py).
     consumer = huey.create_consumer(
-        workers=workers, worker_type="thread", periodic=False, max_delay=1.0
+        workers=workers, worker_type="thread", periodic=True, max_delay=1.0
     )
     consumer.run()

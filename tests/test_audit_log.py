@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 
 from server import accounts, audit, create_app
 from server.extensions import db
-from server.models import AuditEvent, Household, Member, SupportMeasure, Town, Village
+from server.models import AuditEvent, Household, ImportJob, Member, SupportMeasure, Town, Village
 from server.office import audit as audit_page
 from tests.conftest import app_config, fresh_database, id_number
 
@@ -185,3 +185,49 @@ def test_migration_gives_older_events_their_household(tmp_path):
             ]
             db.session.remove()
             db.engine.dispose()
+
+
+def test_town_import_flag_and_card_events_are_written_in_words_too(world, login):
+    """The events no household form writes: a town's demo seed and settings, an import's
+    counts, a checked visit flag, a door card issued again."""
+    audit.record("seed", "town", world.town.id, after={"seed": 7, "households": 5952})
+    audit.record(
+        "update", "town", world.town.id, {"flag_distance_m": 500}, {"flag_distance_m": 800}
+    )
+    counts = {"rows": 5, "households_created": 3, "members_removed": 1, "cadres_created": 2}
+    audit.record("import", "registry", None, None, counts, "import 户籍.xlsx")
+    audit.record(
+        "reissue",
+        "household_link",
+        None,
+        {"link_id": 4},
+        {"household_id": world.h_chengzi.id, "for_card": True},
+    )
+    db.session.commit()
+    page = login("admin").get("/office/audit").get_data(as_text=True)
+    for words in (
+        "演示数据种子",
+        "新建帮扶责任人账户",
+        "移除成员",
+        "用于联系卡",
+        "<del>500</del> → <ins>800</ins>",
+    ):
+        assert words in page, words
+    for field_name in ("seed", "households_created", "members_removed", "for_card", "flag_"):
+        assert f"{field_name}：" not in page
+
+
+def test_an_imports_households_and_accounts_read_in_words(world, login):
+    from tests.test_import import registry_rows
+    from tests.test_import_jobs import post_form, upload_page, xlsx_bytes
+
+    client = login("town_supervisor")
+    upload_page(client, xlsx_bytes(registry_rows()))
+    job = db.session.scalar(select(ImportJob).order_by(ImportJob.id.desc()))
+    post_form(client, f"/office/import/{job.id}/apply")
+    page = client.get("/office/audit").get_data(as_text=True)
+    assert "录入系统日期" in page and "帮扶责任人：" in page
+    assert "王大山（户主）" in page  # a member as its name and relation, not a dict
+    assert "角色：<ins>帮扶干部</ins>" in page
+    for raw in ("entered_on", "cadre_ids", "{'name'", "'id_number'", "<ins>cadre</ins>"):
+        assert raw not in page, raw

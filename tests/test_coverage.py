@@ -457,7 +457,9 @@ def test_a_household_needs_action_until_handled(world, login):
         data={"csrf_token": token, "note": "已电话核实"},
     )
     assert done.status_code == 302
-    assert "户主1" not in client.get("/office/needs-action").get_data(as_text=True)
+    after = client.get("/office/needs-action").get_data(as_text=True)
+    assert "户主1：已标记为已处理。" in after  # said once, and the household left the list
+    assert after.count("户主1") == 1
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "handle"))
     assert event.entity_id == world.h_chengzi.id and event.reason == "已电话核实"
     item = db.session.scalar(select(NeedsAction))

@@ -7,16 +7,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from server import jobs as queue
 from server.extensions import db
 from server.importer import jobs, service
-from server.models import AuditEvent, Household, ImportJob, ImportRowError
+from server.models import AuditEvent, Household, ImportJob, ImportRowError, utcnow
 from tests.test_import import HEADER, household, person, registry_rows, row, write_xlsx
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -264,3 +265,69 @@ def test_a_gbk_csv_upload_is_checked_and_its_refused_rows_download(world, login,
     lines = list(sheet.active.iter_rows(values_only=True))
     assert [line[1] for line in lines[1:]] == ["X001", "X001", "X002"]
     assert lines[2][3] == "甲"  # the file's own text, read as GBK
+
+
+def _file_kept(job_id: int) -> bool:
+    db.session.expire_all()
+    return db.session.get(ImportJob, job_id).file_data is not None
+
+
+def test_an_uploaded_file_is_cleared_a_day_after_its_job_is_done_with(world, login):
+    """The file holds ID numbers: kept a day after it is applied, or checked and left, or
+    interrupted and left; then cleared, and the job's page says so instead of offering it."""
+    client = login("town_supervisor")
+    upload_page(client, xlsx_bytes(rows_with_bad_ones()), name="applied.xlsx")
+    applied = latest_job()
+    upload_page(client, xlsx_bytes(rows_with_bad_ones()), name="left.xlsx")
+    left_checked = latest_job()  # checked while its households were still new
+    post_form(client, f"/office/import/{applied.id}/apply")
+    upload_page(client, xlsx_bytes(registry_rows()), name="stopped.xlsx")
+    stopped = latest_job()
+    db.session.execute(update(ImportJob).where(ImportJob.id == stopped.id).values(state="applying"))
+    db.session.commit()
+    ids = (applied.id, left_checked.id, stopped.id)
+
+    assert jobs.clear_old_files() == 0  # done with just now: kept for the morning after
+    assert all(_file_kept(i) for i in ids)
+    assert client.get(f"/office/import/{applied.id}/errors.xlsx").status_code == 200
+
+    assert jobs.clear_old_files(now=utcnow() + timedelta(days=1, minutes=1)) == 3
+    assert not any(_file_kept(i) for i in ids)
+    page = client.get(f"/office/import/{left_checked.id}").get_data(as_text=True)
+    assert "已在检查一天后删除" in page and "apply" not in page
+    assert "errors.xlsx" not in page and "X001" in page  # the refused rows are still listed
+    refused = post_form(client, f"/office/import/{left_checked.id}/apply")
+    assert refused.status_code == 409 and "请重新上传" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(ImportJob, left_checked.id).state == "checked"  # nothing changed
+    download = client.get(f"/office/import/{applied.id}/errors.xlsx")
+    assert download.status_code == 409 and "未通过的行" in download.get_data(as_text=True)
+    again = post_form(client, f"/office/import/{stopped.id}/run-again")
+    assert again.status_code == 409
+
+
+def test_a_running_job_keeps_its_file_however_long_it_takes(world, login):
+    client = login("town_supervisor")
+    upload_page(client, xlsx_bytes(registry_rows()))
+    job = latest_job()
+    db.session.execute(
+        update(ImportJob)
+        .where(ImportJob.id == job.id)
+        .values(state="applying", heartbeat_at=utcnow() + timedelta(days=2))
+    )
+    db.session.commit()
+    assert jobs.clear_old_files(now=utcnow() + timedelta(days=2)) == 0
+    assert _file_kept(job.id)
+
+
+def test_a_check_that_would_change_nothing_offers_no_import(world, login):
+    client = login("town_supervisor")
+    only_bad = rows_with_bad_ones()[len(registry_rows()) :]
+    upload_page(client, xlsx_bytes(only_bad))
+    job = latest_job()
+    assert job.state == "checked" and job.check_counts["households_rejected"] == 2
+    page = client.get(f"/office/import/{job.id}").get_data(as_text=True)
+    assert "无需导入" in page and "/apply" not in page
+    refused = post_form(client, f"/office/import/{job.id}/apply")
+    assert refused.status_code == 409 and "无需导入" in refused.get_data(as_text=True)
+    assert latest_job().state == "checked"

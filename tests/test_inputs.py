@@ -229,7 +229,7 @@ def test_non_finite_or_huge_decimals_in_forms(world, login, amount):
             "amount_yuan": amount,
         },
     )
-    assert answer.status_code == 400 and "每年金额" in answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "每年金额" in answer.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(SupportMeasure)) == 0
 
 

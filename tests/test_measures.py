@@ -165,9 +165,10 @@ def test_a_bad_form_gets_a_plain_sentence_and_changes_nothing(world, login, form
     office = login("chengzi_supervisor")
     household = world.h_chengzi.id
     answer = form_post(office, f"/office/households/{household}/measures", household, **form)
-    assert answer.status_code == 400
+    assert answer.status_code == 422
     text = answer.get_data(as_text=True)
     assert "请检查以下各项后重新提交" in text and words in text
+    assert 'id="measures"' in text  # the household page again, its form at hand
     assert db.session.scalar(select(func.count()).select_from(SupportMeasure)) == 0
 
 

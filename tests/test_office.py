@@ -79,3 +79,11 @@ def test_signing_in_sends_a_cadre_to_the_app_not_to_a_refused_office(world, clie
               "csrf_token": token},
     )  # fmt: skip
     assert signed.status_code == 302 and signed.headers["Location"] == "/"
+
+
+def test_a_village_committees_overview_does_not_call_its_sum_the_towns(world, login):
+    committee = login("chengzi_supervisor").get("/office/").get_data(as_text=True)
+    total_row = committee[committee.index('<tr class="total">') :]
+    assert "全镇合计" not in committee and total_row.startswith('<tr class="total"><td>合计</td>')
+    town = login("town_supervisor").get("/office/").get_data(as_text=True)
+    assert '<tr class="total"><td>全镇合计</td>' in town

@@ -386,3 +386,36 @@ def test_a_cadre_has_no_office_pages(world, login):
     assert cadre.get(f"/office/households/{world.h_chengzi.id}").status_code == 403
     url = f"/office/households/{world.h_chengzi.id}/class"
     assert cadre.post(url, data={"klass": "D", "reason": "x"}).status_code == 403
+
+
+def test_every_household_form_says_what_it_did_on_the_page_it_returns_to(world, login):
+    office = login("town_supervisor")
+    household = world.h_chengzi.id
+    shamao_cadre = str(world.users["shamao_cadre"].id)
+    chengzi_cadre = world.users["chengzi_cadre"].id
+
+    def said(url, **form) -> str:
+        answer = _post(office, url, **form)
+        assert answer.status_code in (302, 303), url
+        page = office.get(answer.headers["Location"]).get_data(as_text=True)
+        return re.search(r'<p class="flash" role="status">([^<]*)</p>', page).group(1)
+
+    added = said("/office/households", **_new_household_form(world))
+    assert added == "已添加这一户。"
+    base = f"/office/households/{household}"
+    assert said(f"{base}/details", head_name="户主1", phone="", address="一组") == "已保存。"
+    assert said(f"{base}/class", klass="C", reason="因病") == "类别已调整，并记入类别变更记录。"
+    new = said(f"{base}/members", name="周小红", id_number=id_number(78), relation="之女")
+    assert new == "已添加成员。"
+    member = db.session.scalar(select(Member).where(Member.name == "周小红"))
+    edited = said(f"/office/members/{member.id}/edit", name="周小红", relation="之女")
+    assert edited == "已保存成员信息。"
+    assert said(f"/office/members/{member.id}/remove", reason="迁出") == "已移除成员。"
+    assert said(f"{base}/cadres", cadre_id=shamao_cadre) == "已指定帮扶责任人。"
+    ended = said(f"{base}/cadres/{chengzi_cadre}/end", reason="调岗")
+    assert ended == "已结束该帮扶责任人的帮扶。"
+    measure = said(f"{base}/measures", kind="skills_training", started_on="2026-01-05")
+    assert measure == "已添加帮扶措施。"
+    measure_id = db.session.scalar(select(SupportMeasure.id))
+    stopped = said(f"/office/measures/{measure_id}/end", ended_on="2026-02-01")
+    assert stopped == "已结束帮扶措施。"

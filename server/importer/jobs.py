@@ -6,6 +6,10 @@ The job's state, progress and every refused row are written to the database as t
 uploaded file is kept with the job. An interrupted run (a worker killed, a machine
 restarted) stops moving its heartbeat; running it again finishes it, because importing a file
 twice changes nothing the first run already wrote.
+
+The file holds every member's ID number, so it is not kept for good: a day after its job is
+done with (applied, failed, checked and never applied, or interrupted and left), the worker's
+hourly sweep clears it. The job, its counts and its refused rows stay.
 """
 
 import logging
@@ -13,7 +17,8 @@ from datetime import timedelta
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _
-from sqlalchemy import delete, insert, update
+from huey import crontab
+from sqlalchemy import and_, delete, insert, or_, select, update
 
 from .. import jobs
 from ..extensions import db
@@ -27,6 +32,8 @@ log = logging.getLogger(__name__)
 # one silent for this long has stopped.
 STALE_AFTER = timedelta(minutes=2)
 PHASES = {"check": ("checking", "checked"), "apply": ("applying", "applied")}
+# Long enough to apply a checked file or download its refused rows the next morning.
+KEEP_FILE_FOR = timedelta(days=1)
 
 
 def create(data: bytes, file_name: str, actor: User, town_name: str | None) -> ImportJob:
@@ -60,6 +67,37 @@ def run_again(job: ImportJob) -> None:
 
 def interrupted(job: ImportJob) -> bool:
     return job.state in ("checking", "applying") and job.heartbeat_at < utcnow() - STALE_AFTER
+
+
+def has_file(job: ImportJob) -> bool:
+    """Whether the uploaded file is still kept (without loading it)."""
+    query = select(ImportJob.file_data.is_not(None)).where(ImportJob.id == job.id)
+    return bool(db.session.scalar(query))
+
+
+def clear_old_files(now=None) -> int:
+    """Clear the files of jobs done with for KEEP_FILE_FOR; how many were cleared."""
+    cutoff = (now or utcnow()) - KEEP_FILE_FOR
+    finished = and_(
+        ImportJob.state.in_(("applied", "failed", "checked")), ImportJob.finished_at < cutoff
+    )
+    left = and_(ImportJob.state.in_(("checking", "applying")), ImportJob.heartbeat_at < cutoff)
+    statement = (
+        update(ImportJob)
+        .where(ImportJob.file_data.is_not(None), or_(finished, left))
+        .values(file_data=None)
+    )
+    cleared = db.session.execute(statement).rowcount
+    db.session.commit()
+    if cleared:
+        log.info("cleared the uploaded files of %s import jobs", cleared)
+    return cleared
+
+
+@jobs.huey.periodic_task(crontab(minute="5"))
+def sweep_old_files() -> None:
+    with jobs.task_app().app_context():
+        clear_old_files()
 
 
 def _enqueue(job: ImportJob, phase: str) -> None:

@@ -51,16 +51,7 @@ class ImportReport:
 
     @property
     def changed(self) -> bool:
-        return any(
-            getattr(self, name)
-            for name in (
-                "households_created",
-                "households_updated",
-                "cadres_created",
-                "villages_created",
-                "towns_created",
-            )
-        )
+        return counts_change_something(self.counts())
 
     def counts(self) -> dict[str, int]:
         return {
@@ -68,3 +59,17 @@ class ImportReport:
             for name, value in vars(self).items()
             if isinstance(value, int) and not isinstance(value, bool) and name != "errors_omitted"
         }
+
+
+# The counts that say an import writes something (the others follow from these).
+CHANGE_COUNTS = (
+    "households_created",
+    "households_updated",
+    "cadres_created",
+    "villages_created",
+    "towns_created",
+)
+
+
+def counts_change_something(counts: dict) -> bool:
+    return any(counts.get(name) for name in CHANGE_COUNTS)

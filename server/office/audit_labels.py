@@ -55,8 +55,11 @@ FIELDS = {
         "members": _("Members"),
         "lat": _("Latitude"),
         "lon": _("Longitude"),
+        "entered_on": _("In the system since"),
+        "cadre_ids": _("Cadres responsible"),
         "needs_action": _("Needs-action items"),
         "handled": _("Handled"),
+        "self_reports": _("Self-reports"),
     },
     "member": {
         "name": _("Name"),
@@ -82,6 +85,47 @@ FIELDS = {
         "one_time": _("One-time password"),
         "role": _("Role"),
     },
+    "town": {
+        "seed": _("Demo data seed"),
+        "households": _("Households"),
+        "rhythm_days": _("Visit rhythm (days between visits)"),
+        "flag_distance_m": _("Flag a visit further from the household than (m)"),
+        "device_clock_tolerance_s": _("Tolerated phone clock difference (seconds)"),
+        "flag_accuracy_max_m": _("Flag a location less accurate than (m)"),
+        "flag_speed_window_min": _("Compare a cadre's visits within (minutes)"),
+        "flag_speed_min_distance_m": _("…when at least this far apart (m)"),
+        "flag_speed_kmh": _("…and faster than (km/h)"),
+        "report_response_days": _("Self-reports: working days to a verification visit"),
+        "extra_holidays": _("Extra holidays"),
+        "extra_workdays": _("Extra working days"),
+    },
+    # The counts of an import (ImportReport.counts()).
+    "registry": {
+        "rows": _("Rows"),
+        "households_created": _("New households"),
+        "households_updated": _("Households changed"),
+        "households_unchanged": _("Households unchanged"),
+        "households_rejected": _("Households refused"),
+        "members_created": _("Members added"),
+        "members_updated": _("Members changed"),
+        "members_removed": _("Members removed"),
+        "assignments_started": _("Assignments started"),
+        "assignments_ended": _("Assignments ended"),
+        "measures_started": _("Measures started"),
+        "measures_ended": _("Measures ended"),
+        "cadres_created": _("Cadre accounts created"),
+        "villages_created": _("Villages created"),
+        "towns_created": _("Towns created"),
+    },
+    "visit_flag": {
+        "checked_at": _("Checked"),
+        "kind": _("Kind"),
+        "visit_id": _("Visit"),
+    },
+    "household_link": {
+        "link_id": _("Previous link"),
+        "for_card": _("For the door card"),
+    },
     "self_report": {
         "category": _("Category"),
         "urgent": _("Urgent"),
@@ -105,6 +149,7 @@ COMMON = {
 }
 
 _SEXES = {"M": _("male"), "F": _("female")}
+_ROLES = {"admin": _("Administrator"), "supervisor": _("Supervisor"), "cadre": _("Cadre")}
 
 
 def entity_label(entity: str) -> str:
@@ -138,6 +183,12 @@ def value_text(entity: str, name: str, value, names: dict) -> str:
         return measure_kind(value)
     if name == "kind" and entity == "user":
         return str(KIND_LABELS.get(value, value))
+    if name == "role" and entity == "user":
+        return str(_ROLES.get(value, value))
+    if name == "cadre_ids" and isinstance(value, list):
+        return "、".join(names.get(("user", v), f"#{v}") for v in value) or "—"
+    if name == "members" and isinstance(value, list):  # an import's members, as dicts
+        return "、".join(_member_text(m) for m in value) or "—"
     if name == "amount_fen" and isinstance(value, int):
         yuan = f"{value / 100:.2f}"
         return str(_("%(yuan)s yuan", yuan=yuan))
@@ -146,6 +197,14 @@ def value_text(entity: str, name: str, value, names: dict) -> str:
     if isinstance(value, dict):
         return "; ".join(f"{k}: {v}" for k, v in value.items())
     return str(value)
+
+
+def _member_text(member) -> str:
+    """A member as written by an import: the name and the relation, e.g. 孙三（户主）."""
+    if not isinstance(member, dict):
+        return str(member)
+    name, relation = member.get("name") or "?", member.get("relation")
+    return f"{name}（{relation}）" if relation else str(name)
 
 
 def changes(event, names: dict) -> list[tuple[str, str, str]]:
@@ -177,4 +236,7 @@ def referenced_ids(events) -> dict[str, set[int]]:
                 wanted["village"].add(values["village_id"])
             if isinstance(values.get("cadre_id"), int):
                 wanted["user"].add(values["cadre_id"])
+            cadre_ids = values.get("cadre_ids")
+            if isinstance(cadre_ids, list):
+                wanted["user"].update(i for i in cadre_ids if isinstance(i, int))
     return wanted

@@ -24,7 +24,7 @@ def conflicts():
     scope = scope_arg()
     state = request.args.get("state") or "open"
     if state not in STATES:
-        abort(400, "Unknown state.")
+        abort(400, _("Unknown state."))
     query = (
         access.conflicts(current_user)
         .where(scope.in_villages())

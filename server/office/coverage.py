@@ -100,7 +100,7 @@ def overdue():
     after = after_arg()
     last = db.session.get(Household, after) if after is not None else None
     if after is not None and last is None:
-        abort(400, "The page cursor is not valid.")
+        abort(400, _("The page cursor is not valid."))
     households = db.session.scalars(
         stats.village_order(query, (last.village_id, last.id) if last else None)
         .options(

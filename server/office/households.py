@@ -7,7 +7,7 @@ audit are the API's. A form that does not fit changes nothing and is answered wi
 and a plain sentence saying which fields to check.
 """
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
@@ -262,13 +262,14 @@ def add_household():
         db.session.rollback()
         return _new_form(request.form.to_dict(), refusal(error), 422)
     db.session.commit()
+    flash(_("Household added."))
     return redirect(url_for("office.household", household_id=household.id), 303)
 
 
 # --- the household page ------------------------------------------------------------------
 
 
-def _household_page(household: Household, error: str | None = None, status: int = 200, **extra):
+def household_page(household: Household, error: str | None = None, status: int = 200, **extra):
     visits = _visit_page(household)
     visit_ids = [v.id for v in visits]
     page = render_template(
@@ -308,7 +309,7 @@ def _household_page(household: Household, error: str | None = None, status: int 
 @bp.get("/households/<int:household_id>")
 @office_page
 def household(household_id: int):
-    return _household_page(access.get_household(current_user, household_id))
+    return household_page(access.get_household(current_user, household_id))
 
 
 def _visit_page(household: Household) -> list[Visit]:
@@ -349,9 +350,9 @@ def _crops_by_visit(visit_ids) -> dict[int, list[CropRecord]]:
     return found
 
 
-def _edit(household_id: int, change, anchor: str = ""):
-    """Run one form's change on a household in scope: committed and back to the page, or
-    rolled back and the page again with the sentence saying why."""
+def _edit(household_id: int, change, done: str, anchor: str = ""):
+    """Run one form's change on a household in scope: committed and back to the page with
+    `done` said, or rolled back and the page again with the sentence saying why."""
     check_form_csrf()
     household = access.get_household(current_user, household_id)
     access.require(access.can_edit_registry(current_user))
@@ -361,8 +362,9 @@ def _edit(household_id: int, change, anchor: str = ""):
         db.session.rollback()
         if isinstance(error, ApiError) and error.status == 404:
             abort(404)
-        return _household_page(household, refusal(error), 422)
+        return household_page(household, refusal(error), 422)
     db.session.commit()
+    flash(done)
     return redirect(url_for("office.household", household_id=household.id) + anchor, 303)
 
 
@@ -376,7 +378,7 @@ def edit_details(household_id: int):
         reason = _reason(required=False)
         change_household(household, data | ({"reason": reason} if reason else {}))
 
-    return _edit(household_id, change)
+    return _edit(household_id, change, _("Saved."))
 
 
 @bp.post("/households/<int:household_id>/class")
@@ -386,7 +388,7 @@ def change_class(household_id: int):
         data = HouseholdEditSchema().load({"klass": request.form.get("klass", "")})
         change_household(household, data | {"reason": _reason()})
 
-    return _edit(household_id, change)
+    return _edit(household_id, change, _("Class changed; the change is in the class history."))
 
 
 def _member_data(partial: bool = False) -> dict:
@@ -404,7 +406,7 @@ def add_member(household_id: int):
     def change(household):
         new_member(household, _member_data(), _reason(required=False))
 
-    return _edit(household_id, change, "#members")
+    return _edit(household_id, change, _("Member added."), "#members")
 
 
 def _member(member_id: int) -> Member:
@@ -421,7 +423,7 @@ def edit_member(member_id: int):
     def change(household):
         change_member(member, _member_data(partial=True), _reason(required=False))
 
-    return _edit(member.household_id, change, "#members")
+    return _edit(member.household_id, change, _("Member saved."), "#members")
 
 
 @bp.post("/members/<int:member_id>/remove")
@@ -432,7 +434,7 @@ def remove_member(member_id: int):
     def change(household):
         delete_member(member, _reason())
 
-    return _edit(member.household_id, change, "#members")
+    return _edit(member.household_id, change, _("Member removed."), "#members")
 
 
 @bp.post("/members/<int:member_id>/id-number")
@@ -447,10 +449,10 @@ def unmask_id_number(member_id: int):
         reason = UnmaskSchema().load({"reason": request.form.get("reason", "").strip()})["reason"]
     except ValidationError:
         sentence = _("Say why you need the full ID number (4 to 200 characters).")
-        return _household_page(household, sentence, 422)
+        return household_page(household, sentence, 422)
     number = reveal_id_number(member, reason)
     db.session.commit()
-    return _household_page(household, revealed={member.id: number})
+    return household_page(household, revealed={member.id: number})
 
 
 @bp.post("/households/<int:household_id>/cadres")
@@ -462,7 +464,7 @@ def assign_cadre(household_id: int):
             raise ValidationError({"cadre_id": [""]})
         assign(household, access.get_cadre(current_user, cadre_id), _reason(required=False))
 
-    return _edit(household_id, change, "#cadres")
+    return _edit(household_id, change, _("Cadre responsible assigned."), "#cadres")
 
 
 @bp.post("/households/<int:household_id>/cadres/<int:cadre_id>/end")
@@ -475,4 +477,4 @@ def end_assignment(household_id: int, cadre_id: int):
             abort(404)
         unassign(household, cadre_id, _reason())
 
-    return _edit(household_id, change, "#cadres")
+    return _edit(household_id, change, _("Assignment ended."), "#cadres")

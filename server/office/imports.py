@@ -16,6 +16,7 @@ from ..extensions import db
 from ..importer import jobs
 from ..importer.error_sheet import error_workbook
 from ..importer.errors import ImportFileError
+from ..importer.report import counts_change_something
 from ..models import ImportJob, ImportRowError, Town
 from .site import bp, office_page
 
@@ -119,6 +120,8 @@ def import_job(job_id: int):
         refused_households=refused_households,
         refresh=REFRESH_SECONDS if running else None,
         state_label=state_label,
+        file_kept=jobs.has_file(job),
+        changes_something=counts_change_something(job.check_counts or {}),
     )
 
 
@@ -128,7 +131,16 @@ def apply_import(job_id: int):
     job = _job(job_id)
     check_form_csrf()
     if job.state != "checked":
-        abort(409, "Only a checked import can be applied.")
+        abort(409, gettext("Only a checked import can be applied."))
+    if not counts_change_something(job.check_counts or {}):
+        abort(
+            409,
+            gettext(
+                "Nothing in this file would change the registry, so there is nothing to import."
+            ),
+        )
+    if not jobs.has_file(job):
+        abort(409, gettext("The uploaded file was deleted a day after its check. Upload it again."))
     jobs.apply(job)
     return redirect(url_for("office.import_job", job_id=job.id), 303)
 
@@ -139,7 +151,14 @@ def run_import_again(job_id: int):
     job = _job(job_id)
     check_form_csrf()
     if not jobs.interrupted(job):
-        abort(409, "Only an interrupted import can be run again.")
+        abort(409, gettext("Only an interrupted import can be run again."))
+    if not jobs.has_file(job):
+        abort(
+            409,
+            gettext(
+                "The uploaded file was deleted a day after the import stopped. Upload it again."
+            ),
+        )
     jobs.run_again(job)
     return redirect(url_for("office.import_job", job_id=job.id), 303)
 
@@ -148,11 +167,18 @@ def run_import_again(job_id: int):
 @office_page
 def import_errors(job_id: int):
     job = _job(job_id)
+    if not jobs.has_file(job):
+        abort(
+            409,
+            gettext(
+                "The file was deleted a day after the import; its page lists the refused rows."
+            ),
+        )
     stem = job.file_name.rsplit(".", 1)[0] or "import"
     try:
         workbook = error_workbook(job)
     except ImportFileError:
-        abort(409, "This file could not be read, so it has no rows to list.")
+        abort(409, gettext("This file could not be read, so it has no rows to list."))
     return send_file(
         BytesIO(workbook),
         mimetype=XLSX_TYPE,

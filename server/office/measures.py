@@ -3,7 +3,7 @@ and audit as the API in server/measures.py); a plain sentence for what does not 
 
 from datetime import date
 
-from flask import abort, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
@@ -15,6 +15,7 @@ from ..extensions import db
 from ..measures import start_measure, stop_measure
 from ..params import decimal_text
 from ..schemas.households import MeasureInSchema
+from .households import household_page
 from .site import office_page
 from .web import bp
 
@@ -29,9 +30,11 @@ def _labels() -> dict:
     }
 
 
-def _refuse(fields) -> None:
+def _refuse(household, fields):
+    """The household page again, with the sentence naming the fields (as its other forms)."""
     names = ", ".join(_labels().get(f, f) for f in fields)
-    abort(400, _("Check these fields and send again: %(fields)s.", fields=names))
+    sentence = _("Check these fields and send again: %(fields)s.", fields=names)
+    return household_page(household, sentence, 422)
 
 
 def _fen(yuan: str) -> int | None | str:
@@ -42,7 +45,8 @@ def _fen(yuan: str) -> int | None | str:
     return yuan if amount is None else int(amount * 100)
 
 
-def _back(household_id: int):
+def _back(household_id: int, done: str):
+    flash(done)
     return redirect(url_for("office.household", household_id=household_id) + "#measures")
 
 
@@ -62,10 +66,10 @@ def add_measure_form(household_id: int):
     try:
         data = MeasureInSchema().load(raw)
     except ValidationError as error:
-        _refuse(error.messages)
+        return _refuse(household, error.messages)
     start_measure(household, data)
     db.session.commit()
-    return _back(household.id)
+    return _back(household.id, _("Support measure added."))
 
 
 @bp.post("/measures/<int:measure_id>/end")
@@ -77,7 +81,7 @@ def end_measure_form(measure_id: int):
     try:
         ended_on = date.fromisoformat(request.form.get("ended_on", ""))
     except ValueError:
-        _refuse(["ended_on"])
+        return _refuse(measure.household, ["ended_on"])
     try:
         stop_measure(measure, ended_on)
     except ApiError as error:
@@ -86,6 +90,8 @@ def end_measure_form(measure_id: int):
             409: _("This measure has ended already."),
             422: _("A measure cannot end before it started."),
         }
-        abort(error.status, message.get(error.status, error.message))
+        return household_page(
+            measure.household, message.get(error.status, error.message), error.status
+        )
     db.session.commit()
-    return _back(measure.household_id)
+    return _back(measure.household_id, _("Support measure ended."))

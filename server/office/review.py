@@ -1,6 +1,7 @@
 """Pages where a supervisor acts: visit flags to check, households that need action."""
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -25,7 +26,7 @@ def flags():
     kind = request.args.get("kind") or None
     state = request.args.get("state") or "open"
     if (kind is not None and kind not in FLAG_KINDS) or state not in FLAG_STATES:
-        abort(400, "Unknown flag kind or state.")
+        abort(400, gettext("Unknown flag kind or state."))
     query = (
         access.flags(current_user)
         .where(scope.in_villages())
@@ -59,7 +60,7 @@ def flags():
 def _form_text(name: str) -> str:
     text = (request.form.get(name) or "").strip()
     if not text or len(text) > COMMENT_MAX:
-        abort(400, f"{name} is required (at most {COMMENT_MAX} characters).")
+        abort(400, gettext("Write a note (at most %(n)s characters).", n=COMMENT_MAX))
     return text
 
 
@@ -79,6 +80,7 @@ def check_flag(flag_id: int):
         after={"kind": flag.kind, "visit_id": flag.visit_id, "comment": comment},
     )
     db.session.commit()
+    flash(gettext("Flag checked."))
     return redirect(safe_next(request.form.get("next")) + f"#flag-{flag.id}")
 
 
@@ -130,6 +132,8 @@ def _needs_cursor():
 def mark_handled(household_id: int):
     check_form_csrf()
     household = access.get_household(current_user, household_id)
-    tasks.household_handled(household.id, _form_text("note"), current_user)
+    handled = tasks.household_handled(household.id, _form_text("note"), current_user)
     db.session.commit()
+    if handled:
+        flash(gettext("%(head)s: marked handled.", head=household.head_name))
     return redirect(safe_next(request.form.get("next") or url_for("office.needs_action")))

@@ -5,7 +5,7 @@ from collections import defaultdict
 from datetime import datetime
 
 from flask import abort, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_login import current_user
 
 from .. import access, idcard, pagination
@@ -43,14 +43,14 @@ def now() -> datetime:
 def period_arg(allow_year: bool = False) -> Period:
     period = parse(request.args.get("period"), now(), local_zone(), allow_year=allow_year)
     if period is None:
-        abort(400, "The period must be a past or current month, as 2026-05.")
+        abort(400, gettext("The period must be a past or current month, as 2026-05."))
     return period
 
 
 def klass_arg() -> str | None:
     klass = request.args.get("klass") or None
     if klass is not None and klass not in KLASSES:
-        abort(400, "Unknown class.")
+        abort(400, gettext("Unknown class."))
     return klass
 
 
@@ -79,7 +79,7 @@ def after_arg() -> int | None:
     try:
         return pagination.decode(request.args.get("after"))
     except ApiError:
-        abort(400, "The page cursor is not valid.")
+        abort(400, gettext("The page cursor is not valid."))
 
 
 def next_cursor(rows: list, key) -> str | None:
