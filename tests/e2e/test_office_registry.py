@@ -69,7 +69,7 @@ def test_a_clerk_adds_a_household_and_the_cadres_phone_pulls_it(desk, phone, wor
     desk.select_option("select[name=cadre_id]", label="chengzi_cadre")
     desk.click("button:has-text('指定')")
     expect(desk.locator("dl.facts")).to_contain_text("chengzi_cadre")
-    expect(desk.locator("ul.timeline").last).to_contain_text("指定帮扶责任人")
+    expect(desk.locator("table.audit")).to_contain_text("指定帮扶责任人")  # the change history
 
     phone.sign_in("chengzi_cadre")
     phone.open_household("赵大山")
