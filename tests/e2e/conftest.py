@@ -21,6 +21,7 @@ from tests.conftest import PASSWORD
 from tests.e2e.chromium import CHROMIUM, CHROMIUM_ARGS
 
 PHONE = {"width": 360, "height": 800}
+DESK = {"width": 1280, "height": 900}
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -277,3 +278,22 @@ def wait_for_server(phone: Phone, visits: int, photos: int, timeout: float = 30)
         wait_until(phone, lambda: server_counts() == (visits, photos), timeout)
     except AssertionError:
         assert server_counts() == (visits, photos)
+
+
+@pytest.fixture
+def desk(playwright, live_server):
+    """An office computer: a desk-sized browser of the town office, Chinese, Beijing time."""
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+    context = browser.new_context(
+        viewport=DESK, locale="zh-CN", timezone_id="Asia/Shanghai", base_url=live_server.url
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    yield page
+    context.close()
+    browser.close()
+    assert not errors, errors

@@ -9,31 +9,10 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import Assignment, AuditEvent, User
 from tests.conftest import PASSWORD
-from tests.e2e.chromium import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.e2e
 
-DESK = {"width": 1366, "height": 900}
 NEW_PASSWORD = "zhang-wei-2026"
-
-
-@pytest.fixture
-def desk(playwright, live_server):
-    """An office computer: a fresh browser at desk width."""
-    browser = playwright.chromium.launch(
-        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-    )
-    context = browser.new_context(
-        viewport=DESK, locale="zh-CN", timezone_id="Asia/Shanghai", base_url=live_server.url
-    )
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    yield page
-    context.close()
-    browser.close()
-    assert not errors, errors
 
 
 def sign_in_at_desk(page, username: str, then: str):

@@ -9,29 +9,8 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import Household, NeedsAction, utcnow
 from tests.conftest import PASSWORD, id_number
-from tests.e2e.chromium import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.e2e
-
-DESK = {"width": 1280, "height": 900}
-
-
-@pytest.fixture
-def desk(playwright, live_server):
-    """A desk-sized browser of the town office, Chinese, Beijing time."""
-    browser = playwright.chromium.launch(
-        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-    )
-    context = browser.new_context(
-        viewport=DESK, locale="zh-CN", timezone_id="Asia/Shanghai", base_url=live_server.url
-    )
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    yield page
-    browser.close()
-    assert not errors, errors
 
 
 def office_sign_in(page, username: str) -> None:
